@@ -1,0 +1,3 @@
+"""Sentry → Prometheus exporter."""
+
+__version__ = "0.1.0"
