@@ -1,0 +1,97 @@
+"""Shared test helpers: finding real tools, free ports, and running the real exporter process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+EXPORTER = str(Path(sys.executable).with_name("sentry-exporter"))
+
+
+def require_tool(name: str) -> str:
+    """Path of a required binary; missing means fail under CI (never a silent skip), skip elsewhere."""
+    path = shutil.which(name)
+    if path:
+        return path
+    message = f"{name} is not installed (run ./run-tests, which installs it)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:  # the thing is not up yet
+            last_error = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
+
+
+class ExporterProcess:
+    """The real `sentry-exporter` console script in a child process."""
+
+    def __init__(self, env: dict[str, str], args: tuple[str, ...] = ()):
+        self.port = free_port()
+        self.env = {"PATH": os.environ.get("PATH", ""), "EXPORTER_HOST": "127.0.0.1",
+                    "EXPORTER_PORT": str(self.port), "LOG_FORMAT": "json", **env}
+        self.proc = subprocess.Popen([EXPORTER, *args], env=self.env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 30.0) -> "ExporterProcess":
+        wait_for(lambda: self._alive() and requests.get(f"{self.url}/readyz", timeout=2).status_code == 200,
+                 timeout, what="exporter /readyz")
+        return self
+
+    def _alive(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(f"exporter exited with {self.proc.returncode}: {self.proc.stderr.read()}")
+        return True
+
+    def metrics(self, **kwargs) -> str:
+        resp = requests.get(f"{self.url}/metrics", timeout=5, **kwargs)
+        resp.raise_for_status()
+        return resp.text
+
+    def stop(self) -> tuple[str, str]:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            out, err = self.proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+        return out, err
+
+
+def sample_values(exposition: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    """{sorted label pairs: value} for every sample of one metric, parsed by prometheus_client."""
+    from prometheus_client.parser import text_string_to_metric_families
+    values = {}
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == name:
+                values[tuple(sorted(sample.labels.items()))] = sample.value
+    return values
