@@ -1,0 +1,112 @@
+"""Wires the parts together: client, pollers, snapshot, scheduler and HTTP server."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from prometheus_client import CollectorRegistry, generate_latest
+
+from . import tracing
+from .collector import SentryCollector
+from .config import Config
+from .jobs.issues import IssuesPoller
+from .jobs.projects import ProjectDirectory
+from .jobs.stats import StatsPoller
+from .sentry.client import SentryClient
+from .sentry.errors import AuthError, SentryError
+from .server import Access, make_handler, serve
+from .snapshot import SnapshotStore
+
+log = logging.getLogger(__name__)
+
+
+class Poller(Protocol):
+    name: str
+
+    def poll(self) -> object: ...
+
+
+@dataclass
+class Scheduled:
+    poller: Poller
+    interval: float
+
+
+class Exporter:
+    def __init__(self, config: Config):
+        self.config = config
+        self.client = SentryClient(config.sentry_url, config.token, timeout=config.timeout,
+                                   requests_per_second=config.max_requests_per_second)
+        directory = ProjectDirectory(self.client, config.org, config.projects, config.projects_refresh)
+        self.jobs = [
+            Scheduled(IssuesPoller(self.client, config, directory), config.poll_interval),
+            Scheduled(StatsPoller(self.client, config.org, directory, config.billing_day, bool(config.projects)),
+                      config.stats_interval),
+        ]
+        self.store = SnapshotStore(tuple(job.poller.name for job in self.jobs))
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(SentryCollector(self.store, self.client.stats, self.client.pacer.windows, config))
+        self._auth_reported = False
+
+    def run_poller(self, poller: Poller) -> bool:
+        started, t0 = time.time(), time.monotonic()
+        with tracing.span(f"poll {poller.name}", poller=poller.name, org=self.config.org) as span:
+            try:
+                result = poller.poll()
+            except AuthError as e:
+                span.fail()
+                if not self._auth_reported:  # said once, clearly; repeating it every poll helps nobody
+                    log.error(str(e), extra={"poller": poller.name})
+                    self._auth_reported = True
+                ok, result = False, None
+            except SentryError as e:
+                span.fail()
+                log.warning("poll failed: %s", e, extra={"poller": poller.name})
+                ok, result = False, None
+            except Exception:  # a bug in one poller must not stop the others or the server
+                span.fail()
+                log.exception("poll crashed", extra={"poller": poller.name})
+                ok, result = False, None
+            else:
+                ok = True
+                self._auth_reported = False
+            duration = time.monotonic() - t0
+            span.set("poll.duration_seconds", duration)
+        self.store.record(poller.name, ok, duration, started, result)
+        if ok:
+            log.info("poll done", extra={"poller": poller.name, "duration_seconds": round(duration, 3)})
+        return ok
+
+    def poll_once(self) -> bool:
+        return all([self.run_poller(job.poller) for job in self.jobs])
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def start(self) -> None:
+        """Serve HTTP at once (data arrives as polls finish) and schedule every poller."""
+        access = Access(self.config.basic_auth_user, self.config.basic_auth_password, self.config.bearer_token)
+        self.server = serve(self.config.host, self.config.port, make_handler(self.registry, self.store.ready, access))
+        log.info("listening", extra={"address": f"{self.config.host}:{self.config.port}",
+                                     "sentry_url": self.config.sentry_url, "org": self.config.org})
+        self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
+            # one run at a time per poller; a run that overruns its interval delays the next, never piles up
+            "max_instances": 1, "coalesce": True, "misfire_grace_time": None})
+        for job in self.jobs:
+            self.scheduler.add_job(self.run_poller, "interval", args=[job.poller], seconds=job.interval,
+                                   next_run_time=_now(), id=job.poller.name, name=job.poller.name)
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        self.server.shutdown()
+        self.client.close()
+
+
+def _now():
+    from datetime import datetime, timezone
+    return datetime.now(timezone.utc)

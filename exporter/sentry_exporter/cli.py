@@ -1,0 +1,82 @@
+"""Command line: parse arguments and environment into a Config, then run (or poll once)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+from dataclasses import replace
+from typing import Mapping, Sequence
+
+from . import __version__, logs
+from .config import Config, ConfigError, load_config
+
+log = logging.getLogger("sentry_exporter")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line and exit 2, like every other bad input
+        raise ConfigError(message)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = _Parser(prog="sentry-exporter", description="Prometheus exporter for the Sentry web API. "
+                     "Settings come from environment variables (see the README) and an optional YAML file.")
+    parser.add_argument("--config", metavar="PATH", help="YAML file of settings (default: $EXPORTER_CONFIG)")
+    parser.add_argument("--demo", action="store_true", help="serve a built-in simulated org; no token needed")
+    parser.add_argument("--once", action="store_true", help="poll once, print the metrics, exit 0 (or 1 on failure)")
+    parser.add_argument("--version", action="version", version=f"sentry-exporter {__version__}")
+    return parser.parse_args(argv)
+
+
+def start_demo(config: Config):
+    """Run the simulator in-process and point the config at it, marked as demo data."""
+    from .simulator import DemoDriver, SimulatorServer, build_demo_org
+
+    token = "sntrys_demo_" + secrets.token_hex(8)
+    org = build_demo_org()
+    server = SimulatorServer(org, host="127.0.0.1", port=0, token=token)
+    server.start()
+    DemoDriver(org).start()
+    return replace(config, sentry_url=server.url, org=org.slug, token=token), server
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    environ = os.environ if environ is None else environ
+    try:
+        args = parse_args(argv)
+        config = load_config(environ, args.config, demo=args.demo)
+    except ConfigError as e:
+        print(f"sentry-exporter: {e}", file=sys.stderr)
+        return 2
+    logs.setup(config.log_level.upper(), config.log_format)
+    if config.demo:
+        config, _ = start_demo(config)
+        log.info("demo mode: serving a simulated org, not Sentry")
+
+    from .app import Exporter
+    exporter = Exporter(config)
+    if args.once:
+        ok = exporter.poll_once()
+        sys.stdout.write(exporter.exposition().decode())
+        return 0 if ok else 1
+    try:
+        exporter.start()
+    except OSError as e:
+        print(f"sentry-exporter: cannot listen on {config.host}:{config.port}: {e.strerror}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    log.info("stopping")
+    exporter.stop()
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

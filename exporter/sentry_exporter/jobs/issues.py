@@ -1,0 +1,230 @@
+"""The unresolved-issues poller: org-level listing, every page, ⌈I/100⌉ calls for I issues.
+
+From the same pages, at no extra cost, it derives the top-N issues, the lifecycle transitions
+between polls (new, regressed, escalating, left) and per-project event growth from each issue's
+`lifetime.count`, which gives minute-resolution trends where stats_v2 only resolves to an hour.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Callable, Iterable
+
+from ..config import Config
+from ..sentry.client import SentryClient
+from .projects import ProjectDirectory
+
+log = logging.getLogger(__name__)
+
+UNRESOLVED = "is:unresolved"
+DAY = 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """The fields of one listed issue that metrics need (parsed defensively)."""
+    id: str
+    short_id: str
+    project: str
+    title: str
+    culprit: str
+    level: str
+    substatus: str
+    priority: str
+    assignee: str
+    permalink: str
+    events: int          # in the query window
+    users: int           # in the query window
+    lifetime_events: int
+    first_seen: float | None   # lifetime: the top-level firstSeen is clipped to the window
+    last_seen: float | None
+
+
+@dataclass(frozen=True)
+class IssuesResult:
+    counts: dict[tuple[str, ...], int]   # (project, level, substatus, priority, assignee[, environment]) -> issues
+    by_environment: bool
+    top: tuple[Issue, ...]
+    truncated: dict[str, bool]           # query name -> the cap cut the listing
+    query_counts: dict[tuple[str, str], int]   # (query name, project) -> issues
+    new_24h: dict[str, int]              # project -> issues first seen in the last 24h
+    transitions: dict[tuple[str, str, str], int]   # (project, level, transition) -> since start (counter)
+    events_total: dict[tuple[str, str], int]       # (project, level) -> events since start (counter)
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What the previous poll knew of an issue, to see transitions and count event growth."""
+    project: str
+    level: str
+    substatus: str
+    lifetime_events: int
+
+
+@dataclass
+class _Lifecycle:
+    known: dict[str, _Known] = field(default_factory=dict)
+    previous_poll: float | None = None
+    transitions: Counter = field(default_factory=Counter)
+    events_total: Counter = field(default_factory=Counter)
+
+
+def parse_time(value: Any) -> float | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _int(value: Any) -> int:
+    # Sentry sends `count` as a string and `userCount` as an integer; accept either for both.
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 0
+    return number if number >= 0 else 0
+
+
+def _text(value: Any, default: str) -> str:
+    return value if isinstance(value, str) and value else default
+
+
+def assignee_name(assigned: Any) -> str:
+    """Teams as '#slug' (Sentry's own notation), users by name; 'unassigned' when nobody owns it."""
+    if not isinstance(assigned, dict):
+        return "unassigned"
+    name = _text(assigned.get("name"), "") or _text(assigned.get("email"), "")
+    if not name:
+        return "unassigned"
+    return f"#{name}" if assigned.get("type") == "team" else name
+
+
+def parse_issue(raw: Any) -> Issue | None:
+    if not isinstance(raw, dict) or raw.get("id") is None or not isinstance(raw.get("project"), dict):
+        return None
+    project = raw["project"].get("slug")
+    if not isinstance(project, str) or not project:
+        return None
+    lifetime = raw.get("lifetime") if isinstance(raw.get("lifetime"), dict) else {}
+    return Issue(
+        id=str(raw["id"]),
+        short_id=_text(raw.get("shortId"), str(raw["id"])),
+        project=project,
+        title=_text(raw.get("title"), "")[:300],
+        culprit=_text(raw.get("culprit"), "")[:300],
+        level=_text(raw.get("level"), "unknown"),
+        substatus=_text(raw.get("substatus"), "none"),
+        priority=_text(raw.get("priority"), "none"),
+        assignee=assignee_name(raw.get("assignedTo")),
+        permalink=_text(raw.get("permalink"), ""),
+        events=_int(raw.get("count")),
+        users=_int(raw.get("userCount")),
+        lifetime_events=_int(lifetime.get("count", raw.get("count"))),
+        first_seen=parse_time(lifetime.get("firstSeen")) or parse_time(raw.get("firstSeen")),
+        last_seen=parse_time(raw.get("lastSeen")) or parse_time(lifetime.get("lastSeen")),
+    )
+
+
+class IssuesPoller:
+    name = "issues"
+
+    def __init__(self, client: SentryClient, config: Config, directory: ProjectDirectory,
+                 clock: Callable[[], float] = time.time):
+        self._client, self._config, self._directory, self._clock = client, config, directory, clock
+        self._lifecycle = _Lifecycle()
+
+    def poll(self) -> IssuesResult:
+        started = self._clock()
+        project_ids = [p.id for p in self._directory.get()] if self._config.projects else ["-1"]
+        counts: Counter[tuple[str, ...]] = Counter()
+        per_issue: dict[str, Issue] = {}
+        truncated: dict[str, bool] = {}
+        for environment in self._config.environments or (None,):
+            issues, truncated["default" if environment is None else f"environment:{environment}"] = \
+                self._list(UNRESOLVED, project_ids, environment)
+            for issue in issues:
+                key = (issue.project, issue.level, issue.substatus, issue.priority, issue.assignee)
+                counts[key + ((environment,) if environment else ())] += 1
+                # One issue can be listed once per environment: its totals are the sum.
+                per_issue[issue.id] = _merge(per_issue.get(issue.id), issue)
+
+        query_counts: Counter[tuple[str, str]] = Counter()
+        for named in self._config.queries:
+            issues, truncated[named.name] = self._list(named.query, project_ids, None)
+            query_counts.update((named.name, issue.project) for issue in issues)
+
+        top = heapq.nlargest(self._config.top_issues, per_issue.values(), key=lambda i: (i.events, i.id))
+        new_24h = Counter(i.project for i in per_issue.values() if i.first_seen and i.first_seen >= started - DAY)
+        self._observe_lifecycle(per_issue, started, complete=not any(truncated.values()))
+        return IssuesResult(
+            counts=dict(counts), by_environment=bool(self._config.environments), top=tuple(top),
+            truncated=truncated, query_counts=dict(query_counts), new_24h=dict(new_24h),
+            transitions=dict(self._lifecycle.transitions), events_total=dict(self._lifecycle.events_total),
+        )
+
+    def _list(self, query: str, project_ids: list[str], environment: str | None) -> tuple[list[Issue], bool]:
+        """Every issue of one query, each once, and whether the cap cut the listing short."""
+        params = [("query", query), ("statsPeriod", self._config.issues_period), ("limit", "100"),
+                  # sort=new pages by first-seen, which never changes, so an issue getting events
+                  # while we page cannot jump pages; groupStatsPeriod= drops the unused sparkline.
+                  ("sort", "new"), ("groupStatsPeriod", "")]
+        params += [("project", pid) for pid in project_ids]
+        if environment:
+            params.append(("environment", environment))
+        cap = self._config.max_issues
+        issues: dict[str, Issue] = {}
+        for page, has_next in self._client.pages("issues", f"organizations/{self._config.org}/issues/", params):
+            for raw in page:
+                issue = parse_issue(raw)
+                if issue is None:
+                    self._client.stats.count_malformed("issues")
+                elif len(issues) >= cap and issue.id not in issues:
+                    break
+                else:
+                    issues.setdefault(issue.id, issue)  # keyset pages can overlap: count each issue once
+            else:
+                if has_next and len(issues) < cap:
+                    continue
+                return list(issues.values()), has_next
+            log.warning("issue listing truncated at the cap", extra={"query": query, "cap": cap})
+            return list(issues.values()), True
+        return list(issues.values()), False
+
+    def _observe_lifecycle(self, current: dict[str, Issue], now: float, complete: bool) -> None:
+        life = self._lifecycle
+        baseline = life.previous_poll is None  # the first poll after a start only sets the baseline
+        for issue in current.values():
+            before = life.known.get(issue.id)
+            key = (issue.project, issue.level)
+            if not baseline:
+                if before is not None:
+                    life.events_total[key] += max(0, issue.lifetime_events - before.lifetime_events)
+                elif issue.first_seen is not None and issue.first_seen >= life.previous_poll:
+                    life.transitions[key + ("new",)] += 1
+                    life.events_total[key] += issue.lifetime_events  # all of a new issue's events are new
+                for transition in ("regressed", "escalating"):
+                    if issue.substatus == transition and (before is None or before.substatus != transition):
+                        life.transitions[key + (transition,)] += 1
+            life.known[issue.id] = _Known(issue.project, issue.level, issue.substatus, issue.lifetime_events)
+        if complete:
+            # Left the unresolved set: resolved, archived, merged or aged out of the window.
+            # The listing cannot tell which, so the transition is named for what is known.
+            for issue_id in [i for i in life.known if i not in current]:
+                gone = life.known.pop(issue_id)
+                if not baseline:
+                    life.transitions[(gone.project, gone.level, "left")] += 1
+        life.previous_poll = now
+
+
+def _merge(before: Issue | None, issue: Issue) -> Issue:
+    if before is None:
+        return issue
+    return replace(before, events=before.events + issue.events, users=before.users + issue.users,
+                   lifetime_events=before.lifetime_events + issue.lifetime_events)

@@ -1,0 +1,199 @@
+"""The Sentry web API client: auth, pacing, retries, cursor pagination, request accounting."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections import Counter
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import requests
+
+from .. import __version__, tracing
+from .errors import AuthError, MalformedResponse, SentryError
+from .pacing import Pacer
+
+log = logging.getLogger(__name__)
+
+Params = Sequence[tuple[str, str]] | Mapping[str, str]
+# One link of Sentry's Link header, e.g. <…>; rel="next"; results="true"; cursor="0:100:0"
+_LINK = re.compile(r'<[^>]*>\s*;\s*rel="(?P<rel>\w+)"\s*;\s*results="(?P<results>\w+)"\s*;\s*cursor="(?P<cursor>[^"]*)"')
+
+
+class ApiStats:
+    """What the client did, for sentry_api_* metrics. Read by scrapes, so it only holds numbers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests: Counter[tuple[str, str]] = Counter()
+        self.malformed: Counter[str] = Counter()
+
+    def count(self, endpoint: str, code: str) -> None:
+        with self._lock:
+            self.requests[(endpoint, code)] += 1
+
+    def count_malformed(self, endpoint: str) -> None:
+        with self._lock:
+            self.malformed[endpoint] += 1
+
+    def copy(self) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+        with self._lock:
+            return dict(self.requests), dict(self.malformed)
+
+
+def next_cursor(link_header: str | None) -> str | None:
+    """The cursor of rel="next" when it has results; None at the end of the list."""
+    for m in _LINK.finditer(link_header or ""):
+        if m["rel"] == "next":
+            return m["cursor"] if m["results"] == "true" and m["cursor"] else None
+    return None
+
+
+class SentryClient:
+    def __init__(self, base_url: str, token: str, *, requests_per_second: float = 5.0, timeout: float = 30.0,
+                 max_attempts: int = 4, stats: ApiStats | None = None,
+                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep):
+        self.base_url = base_url.rstrip("/")
+        self.stats = stats or ApiStats()
+        self.pacer = Pacer(requests_per_second, clock=clock, sleep=sleep)
+        self._timeout = (min(5.0, timeout), timeout)
+        self._max_attempts = max_attempts
+        self._clock, self._sleep = clock, sleep
+        self._session = requests.Session()
+        self._session.headers.update({
+            "Authorization": f"Bearer {token}",
+            "User-Agent": f"sentry-exporter/{__version__} (+prometheus)",
+            "Accept": "application/json",
+        })
+        self._session.trust_env = False  # no surprise proxies or netrc credentials
+
+    def close(self) -> None:
+        self._session.close()
+
+    def get(self, endpoint: str, path: str, params: Params = ()) -> requests.Response:
+        """GET with pacing and retries; returns a 2xx response or raises SentryError."""
+        url = f"{self.base_url}/api/0/{path.lstrip('/')}"
+        failure, status = "", None
+        for attempt in range(1, self._max_attempts + 1):
+            outcome = self._attempt(endpoint, url, params, attempt)
+            if isinstance(outcome, requests.Response):
+                return outcome
+            wait, failure, status = outcome
+            if attempt < self._max_attempts:
+                self._sleep(wait)
+        raise SentryError(endpoint, f"gave up after {self._max_attempts} attempts ({failure})", status)
+
+    def _attempt(self, endpoint: str, url: str, params: Params, attempt: int
+                 ) -> requests.Response | tuple[float, str, int | None]:
+        """One try: the response when it succeeded, else (seconds to wait, what failed, status)."""
+        self.pacer.acquire(endpoint)
+        headers = None
+        with tracing.span(f"GET {endpoint}", **{"sentry.endpoint": endpoint, "http.request.method": "GET",
+                                                 "retry.attempt": attempt}) as span:
+            try:
+                resp = self._session.get(url, params=params, timeout=self._timeout, allow_redirects=False)
+            except requests.RequestException as e:
+                self.pacer.release(endpoint, None)
+                self.stats.count(endpoint, "error")
+                span.fail()
+                failure = _describe(e)
+                log.warning("Sentry request failed", extra={"endpoint": endpoint, "error": failure})
+                return self._backoff(attempt), failure, None
+            headers = resp.headers
+            self.pacer.release(endpoint, headers)
+            self.stats.count(endpoint, str(resp.status_code))
+            span.set("http.response.status_code", resp.status_code)
+            if resp.ok:
+                return resp
+            span.fail()
+        status = resp.status_code
+        failure = f"HTTP {status}: {_detail(resp)}"
+        if status in (401, 403):
+            raise AuthError(endpoint, status, _detail(resp))
+        if status == 429:
+            wait = self._rate_limit_wait(endpoint, resp)
+            log.warning("Sentry rate limit hit", extra={"endpoint": endpoint, "wait_seconds": round(wait, 2)})
+            return wait, failure, status
+        if status >= 500:
+            log.warning("Sentry server error", extra={"endpoint": endpoint, "status": status})
+            return self._backoff(attempt), failure, status
+        if 300 <= status < 400:
+            # Redirects are not followed: the Authorization header must never travel to another host.
+            raise SentryError(endpoint, f"unexpected redirect (HTTP {status}); check SENTRY_URL", status)
+        raise SentryError(endpoint, failure, status)
+
+    def _rate_limit_wait(self, endpoint: str, resp: requests.Response) -> float:
+        now = self._clock()
+        retry_after = _number(resp.headers.get("Retry-After"))
+        reset = _number(resp.headers.get("X-Sentry-Rate-Limit-Reset"))
+        until = now + retry_after if retry_after is not None else reset if reset is not None else now + 1.0
+        until = min(until, now + 60.0)  # a wild header must not park the poller for hours
+        self.pacer.block_until(endpoint, until)
+        return max(0.0, until - now) + random.uniform(0, 0.1)
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        return min(30.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+
+    def get_json(self, endpoint: str, path: str, params: Params = ()) -> Any:
+        resp = self.get(endpoint, path, params)
+        return self._json(endpoint, resp)
+
+    def _json(self, endpoint: str, resp: requests.Response) -> Any:
+        # Sentry sends some JSON bodies as text/html, so the content type is not trusted either way.
+        try:
+            return resp.json()
+        except (ValueError, json.JSONDecodeError):
+            self.stats.count_malformed(endpoint)
+            raise MalformedResponse(endpoint, f"response is not JSON (HTTP {resp.status_code}, "
+                                              f"{len(resp.content)} bytes)") from None
+
+    def pages(self, endpoint: str, path: str, params: Params = ()) -> Iterator[tuple[list[Any], bool]]:
+        """Yield (page, whether another page follows) for a cursor-paginated list.
+
+        The cursor is taken from the Link header and sent to *our* base URL, since the host in
+        Sentry's links comes from its own configured URL and can be wrong behind a proxy.
+        Stops at results="false", or with an error when a cursor comes back (a pagination loop).
+        """
+        base = list(params.items()) if isinstance(params, Mapping) else list(params)
+        cursor: str | None = None
+        seen_cursors: set[str] = set()
+        while True:
+            resp = self.get(endpoint, path, base + ([("cursor", cursor)] if cursor else []))
+            page = self._json(endpoint, resp)
+            if not isinstance(page, list):
+                self.stats.count_malformed(endpoint)
+                raise MalformedResponse(endpoint, f"expected a list, got {type(page).__name__}")
+            cursor = next_cursor(resp.headers.get("Link"))
+            yield page, cursor is not None
+            if cursor is None:
+                return
+            if cursor in seen_cursors:
+                self.stats.count_malformed(endpoint)
+                raise MalformedResponse(endpoint, f"pagination loop: cursor {cursor!r} came back")
+            seen_cursors.add(cursor)
+
+
+def _detail(resp: requests.Response) -> str:
+    try:
+        detail = resp.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    text = detail if isinstance(detail, str) else resp.reason or "no detail"
+    return text[:200].replace("\n", " ")
+
+
+def _describe(e: requests.RequestException) -> str:
+    # The exception text can include the URL; it never includes headers, so no token leaks.
+    return f"{type(e).__name__}: {str(e)[:200]}"
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
