@@ -1,0 +1,153 @@
+// Railway Infrastructure as Code for the Sentry observability bundle: every service, volume and
+// variable of the project. Preview with `railway config plan`, apply with `railway config apply`
+// (see docs/railway.md). The CLI runs this file with Node's type stripping, so it sticks to
+// erasable TypeScript (tsconfig.json enforces that).
+import { defineRailway, github, project, service, volume } from "railway/iac";
+import type { BuildConfig, DeployConfig, RailwayContext, ServiceNode } from "railway/iac";
+
+// The GitHub repository Railway builds from (your fork, as owner/name). Every image builds with the
+// repository root as its context, the same Dockerfiles and provisioning/ files compose uses.
+const GITHUB_REPO = "your-github-org/sentry-observability";
+const BRANCH = "main";
+
+// The port each service serves. PORT is set to it on every service because Railway runs its
+// deploy healthcheck against $PORT, and the exporter listens on $PORT when EXPORTER_PORT is unset.
+const PORTS = {
+  exporter: 8971,
+  prometheus: 9090,
+  grafana: 3000,
+  loki: 3100,
+  tempo: 3200,
+  alertmanager: 9093,
+} as const;
+const TEMPO_OTLP_HTTP_PORT = 4318;
+
+// Crashes restart; a service that keeps crashing stops instead of looping forever.
+const RESTART: DeployConfig = { restartPolicyType: "ON_FAILURE", restartPolicyMaxRetries: 10 };
+
+// Railway mounts volumes owned by root while these images run as non-root users (Grafana 472,
+// Prometheus nobody, Loki and Tempo 10001). Railway's documented fix is this service variable,
+// which runs the container's main process as root. Loki and Tempo images have no shell, so a
+// chown-then-drop-privileges entrypoint is not an option.
+const RUN_AS_ROOT = { RAILWAY_RUN_UID: "0" } as const;
+
+const source = github(GITHUB_REPO, { branch: BRANCH });
+
+// watchPatterns keep a push that only touches one service's files from redeploying the others.
+function dockerfile(path: string, watchPatterns: string[]): BuildConfig {
+  return { builder: "DOCKERFILE", dockerfilePath: path, watchPatterns };
+}
+
+// An http URL on the private network, written as a Railway reference (`${{svc.RAILWAY_PRIVATE_DOMAIN}}`,
+// i.e. svc.railway.internal) instead of a hard-coded host. The typed `svc.env.X` reference can only
+// stand for a whole value, so URLs with a scheme and port use the template syntax it compiles to.
+function privateUrl(target: ServiceNode, port: number): string {
+  return `http://\${{${target.name}.RAILWAY_PRIVATE_DOMAIN}}:${port}`;
+}
+
+// The one public endpoint. Railway service domains are global, so the name carries the project id.
+function grafanaDomain(ctx: RailwayContext): string {
+  const env = (ctx.environment ?? "production").toLowerCase().replace(/[^a-z0-9-]+/g, "-");
+  const unique = (ctx.projectId ?? ctx.randomString("grafana-domain", 4)).slice(0, 8);
+  return `grafana-${env}-${unique}.up.railway.app`;
+}
+
+export default defineRailway((ctx) => {
+  const lokiData = volume("loki-data");
+  const loki = service("loki", {
+    source,
+    build: dockerfile("provisioning/loki/Dockerfile", ["/provisioning/loki/**"]),
+    deploy: RESTART,
+    healthcheck: "/ready",
+    healthcheckTimeout: 180, // /ready answers 503 until the ingester has joined its ring
+    volumeMounts: { "/loki": lokiData },
+    env: { PORT: String(PORTS.loki), ...RUN_AS_ROOT },
+  });
+
+  const tempoData = volume("tempo-data");
+  const tempo = service("tempo", {
+    source,
+    build: dockerfile("provisioning/tempo/Dockerfile", ["/provisioning/tempo/**"]),
+    deploy: RESTART,
+    healthcheck: "/ready",
+    healthcheckTimeout: 180, // like Loki, ready only after its ring settles
+    volumeMounts: { "/var/tempo": tempoData },
+    env: { PORT: String(PORTS.tempo), ...RUN_AS_ROOT },
+  });
+
+  // No volume: silences and notification state restart empty after a redeploy (see docs/railway.md).
+  const alertmanager = service("alertmanager", {
+    source,
+    build: dockerfile("provisioning/alertmanager/Dockerfile", ["/provisioning/alertmanager/**"]),
+    deploy: RESTART,
+    healthcheck: "/-/ready",
+    healthcheckTimeout: 60,
+    env: { PORT: String(PORTS.alertmanager) },
+  });
+
+  // Private only: Prometheus scrapes it over the private network, so /metrics needs no auth here.
+  const exporter = service("exporter", {
+    source,
+    build: dockerfile("exporter/Dockerfile", ["/exporter/**"]),
+    deploy: RESTART,
+    // /healthz, not /readyz: a Sentry outage must not block a deploy; sentry_up reports it instead.
+    healthcheck: "/healthz",
+    healthcheckTimeout: 60,
+    env: {
+      PORT: String(PORTS.exporter),
+      SENTRY_URL: ctx.shared.SENTRY_URL,
+      SENTRY_ORG: ctx.shared.SENTRY_ORG,
+      SENTRY_AUTH_TOKEN: ctx.shared.SENTRY_AUTH_TOKEN,
+      LOG_FORMAT: "json",
+      LOKI_URL: privateUrl(loki, PORTS.loki),
+      // Set explicitly: it also wins over the endpoint Railway injects when its own tracing is on.
+      OTEL_EXPORTER_OTLP_ENDPOINT: privateUrl(tempo, TEMPO_OTLP_HTTP_PORT),
+    },
+  });
+
+  const prometheusData = volume("prometheus-data");
+  const prometheus = service("prometheus", {
+    source,
+    build: dockerfile("provisioning/prometheus/Dockerfile", ["/provisioning/prometheus/**"]),
+    deploy: RESTART,
+    healthcheck: "/-/ready",
+    healthcheckTimeout: 300, // replaying a large WAL after a restart takes minutes
+    volumeMounts: { "/prometheus": prometheusData },
+    env: { PORT: String(PORTS.prometheus), ...RUN_AS_ROOT },
+  });
+
+  const grafanaData = volume("grafana-data");
+  const grafana = service("grafana", {
+    source,
+    build: dockerfile("provisioning/grafana/Dockerfile", ["/provisioning/grafana/**", "/dashboards/**"]),
+    deploy: RESTART,
+    healthcheck: "/api/health",
+    healthcheckTimeout: 120, // the first start on an empty volume runs all database migrations
+    volumeMounts: { "/var/lib/grafana": grafanaData },
+    networking: { serviceDomains: { [grafanaDomain(ctx)]: { port: PORTS.grafana } } },
+    env: {
+      PORT: String(PORTS.grafana),
+      ...RUN_AS_ROOT,
+      GF_SERVER_ROOT_URL: "https://${{RAILWAY_PUBLIC_DOMAIN}}",
+      GF_SECURITY_ADMIN_PASSWORD: ctx.shared.GF_SECURITY_ADMIN_PASSWORD,
+      GF_SECURITY_COOKIE_SECURE: "true",
+      GF_AUTH_ANONYMOUS_ENABLED: "false",
+      GF_USERS_ALLOW_SIGN_UP: "false",
+      // The Sentry datasource calls Sentry with the same token as the exporter (same rate limit).
+      SENTRY_URL: ctx.shared.SENTRY_URL,
+      SENTRY_ORG: ctx.shared.SENTRY_ORG,
+      SENTRY_AUTH_TOKEN: ctx.shared.SENTRY_AUTH_TOKEN,
+      PROMETHEUS_URL: privateUrl(prometheus, PORTS.prometheus),
+      LOKI_URL: privateUrl(loki, PORTS.loki),
+      TEMPO_URL: privateUrl(tempo, PORTS.tempo),
+      ALERTMANAGER_URL: privateUrl(alertmanager, PORTS.alertmanager),
+    },
+  });
+
+  return project("sentry-observability", {
+    resources: [
+      exporter, prometheus, grafana, loki, tempo, alertmanager,
+      prometheusData, grafanaData, lokiData, tempoData,
+    ],
+  });
+});
