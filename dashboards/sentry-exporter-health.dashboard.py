@@ -1,0 +1,120 @@
+"""Exporter & stack health: is the data fresh, how hard does the exporter hit Sentry's API."""
+from common import (EXPORTER_JOB, EXPORTER_LOGS, EXPORTER_TRACES, GREEN, LOKI, ORANGE, RED, TEMPO, YELLOW, bargauge,
+                    dashboard, explore_url, link, logs, prom, stat, state_timeline, steps, timeseries, trace_search,
+                    value_text, variable)
+
+POLLER = 'poller=~"$poller"'
+ENDPOINT = 'endpoint=~"$endpoint"'
+UP_DOWN = value_text({1: ("UP", GREEN), 0: ("DOWN", RED)})
+# 900 s = SentryDataStale's threshold (provisioning/prometheus/rules/sentry-config.rules.yml).
+AGE = steps((None, GREEN), (300, YELLOW), (900, RED))
+LOGS_URL = explore_url(LOKI, "expr", EXPORTER_LOGS)
+TRACES_URL = explore_url(TEMPO, "query", EXPORTER_TRACES)
+
+exporter_up = stat(
+    "Sentry reachable", "sentry_up: 1 when the latest run of every poller succeeded.",
+    [prom("min(sentry_up)", instant=True)], unit="none", color_mode="background", mappings=UP_DOWN,
+    thresholds=steps((None, RED), (1, GREEN)),
+)
+
+scrape_up = stat(
+    "Exporter scraped", "Prometheus' own `up` for the exporter job: 1 when the last scrape worked.",
+    [prom(f'min(up{{job="{EXPORTER_JOB}"}})', instant=True)], unit="none", color_mode="background",
+    mappings=UP_DOWN, thresholds=steps((None, RED), (1, GREEN)),
+)
+
+data_age = stat(
+    "Data age (oldest poller)", "Seconds since the least recent successful poll among the selected pollers.",
+    [prom(f"time() - min(sentry_last_success_timestamp_seconds{{{POLLER}}})", instant=True)], unit="s",
+    thresholds=AGE,
+)
+
+projects = stat(
+    "Projects polled", "Number of Sentry projects the exporter polls.",
+    [prom("max(sentry_projects)", instant=True)], unit="short",
+)
+
+truncated = stat(
+    "Truncated listings", "Issue queries whose listing hit the per-query cap (counts are then lower bounds).",
+    [prom("sum(sentry_issues_truncated)", instant=True)], unit="short",
+    thresholds=steps((None, GREEN), (1, ORANGE)),
+)
+
+version = stat(
+    "Exporter version", "Version of the running exporter (sentry_exporter_build_info).",
+    [prom("sentry_exporter_build_info", legend="{{version}}", instant=True)], unit="none", text_mode="name",
+)
+
+poll_success = state_timeline(
+    "Poll success per poller", "Whether the latest run of each poller succeeded, over time.",
+    [prom(f"sentry_poll_success{{{POLLER}}}", legend="{{poller}}")],
+    mappings=value_text({1: ("OK", GREEN), 0: ("FAILED", RED)}), thresholds=steps((None, RED), (1, GREEN)),
+)
+
+age_per_poller = bargauge(
+    "Data age per poller", "Seconds since each poller last succeeded (time() - "
+    "sentry_last_success_timestamp_seconds).",
+    [prom(f"time() - sentry_last_success_timestamp_seconds{{{POLLER}}}", legend="{{poller}}", instant=True)],
+    unit="s", thresholds=AGE,
+)
+
+poll_duration = timeseries(
+    "Poll duration per poller", "Wall time of each poller's latest run, including paging and pacing.",
+    [prom(f"sentry_poll_duration_seconds{{{POLLER}}}", legend="{{poller}}")], unit="s",
+)
+
+api_calls = timeseries(
+    "Sentry API calls per endpoint", "Requests the exporter sent to Sentry, per endpoint, per minute.",
+    [prom(f"sum by (endpoint) (rate(sentry_api_requests_total{{{ENDPOINT}}}[$__rate_interval])) * 60",
+          legend="{{endpoint}}")], unit="cpm", stack=True,
+)
+
+api_codes = timeseries(
+    "Sentry API responses by status", "Responses per HTTP status code per minute; `error` = network failure.",
+    [prom(f"sum by (code) (rate(sentry_api_requests_total{{{ENDPOINT}}}[$__rate_interval])) * 60",
+          legend="{{code}}")], unit="cpm", stack=True,
+)
+
+throttled = timeseries(
+    "429 responses per endpoint", "Requests Sentry answered with 429 Too Many Requests, per interval.",
+    [prom(f'sum by (endpoint) (increase(sentry_api_requests_total{{{ENDPOINT}, code="429"}}[$__rate_interval]))',
+          legend="{{endpoint}}")], unit="short", bars=True, stack=True,
+)
+
+headroom = bargauge(
+    "Rate-limit headroom", "Remaining requests in Sentry's current rate-limit window as a share of the limit, "
+    "per endpoint (absent on self-hosted Sentry, which sends no rate-limit headers).",
+    [prom(f"min by (endpoint) (sentry_api_rate_limit_remaining{{{ENDPOINT}}} "
+          f"/ (sentry_api_rate_limit_limit{{{ENDPOINT}}} > 0))", legend="{{endpoint}}", instant=True)],
+    unit="percentunit", thresholds=steps((None, RED), (0.1, YELLOW), (0.3, GREEN)), max_value=1,
+)
+
+exporter_logs = logs(
+    "Exporter logs", "The exporter's JSON logs from Loki; a trace_id field links to the poll's trace in Tempo.",
+    EXPORTER_LOGS,
+)
+
+exporter_traces = trace_search(
+    "Exporter traces", "Recent poll traces from Tempo (one trace per poll); click a trace id to open it.",
+    EXPORTER_TRACES,
+)
+
+dashboard = dashboard(
+    uid="sentry-exporter-health", title="Sentry exporter & stack health",
+    description="Freshness of the Sentry data, poller health, API usage and rate limits, with the exporter's "
+                "logs (Loki) and traces (Tempo).",
+    tags=["exporter"],
+    links=[link("Exporter logs (Explore)", LOGS_URL, new_tab=False),
+           link("Exporter traces (Explore)", TRACES_URL, new_tab=False)],
+    variables=[
+        variable("poller", "Poller", "sentry_poll_success", "poller", "Poll job: projects, issues, stats, …"),
+        variable("endpoint", "Endpoint", "sentry_api_requests_total", "endpoint", "Sentry API endpoint group"),
+    ],
+    rows=[
+        (4, [exporter_up, scrape_up, data_age, projects, truncated, version]),
+        (7, [poll_success, age_per_poller]),
+        (8, [poll_duration, api_calls]),
+        (8, [api_codes, throttled, headroom]),
+        (10, [exporter_logs, exporter_traces]),
+    ],
+)

@@ -1,0 +1,131 @@
+"""Impact & ownership: who owns the unresolved issues and which ones hurt the most customers."""
+from common import (GREEN, ORANGE, RED, YELLOW, bargauge, dashboard, link, piechart, prom, stat, steps, table,
+                    timeseries, variable)
+
+
+def issues(extra=""):
+    return f'sentry_issues{{project=~"$project", level=~"$level", assignee=~"$assignee"{extra}}}'
+
+
+def info(extra=""):
+    return f'sentry_issue_info{{project=~"$project", level=~"$level", assignee=~"$assignee"{extra}}}'
+
+
+TAG_VALUES = 'sentry_issue_tag_values{project=~"$project", tag=~"$tag", assignee=~"$assignee"}'
+# The alert rule SentryIssueHighImpact pages on exactly this comparison (thresholds per tag and
+# release_stage tier live in provisioning/prometheus/rules/sentry-config.rules.yml).
+OVER_THRESHOLD = (f'({TAG_VALUES} > on (tag, release_stage) group_left () '
+                  'config:sentry_alert_threshold:value{threshold="issue_high_impact"})')
+UNASSIGNED = issues(', assignee="unassigned"')
+ASSIGNED = issues(', assignee!="unassigned"')
+ESCALATING = issues(', substatus="escalating"')
+ESCALATING_INFO = info(', substatus="escalating"')
+OPEN_IN_SENTRY = link("Open issue in Sentry", "${__field.labels.permalink}")
+
+unassigned = stat(
+    "Unassigned issues", "Unresolved issues nobody owns (assignee = unassigned).",
+    [prom(f'sum({UNASSIGNED})', instant=True)], unit="short",
+    thresholds=steps((None, GREEN), (1, YELLOW), (20, RED)),
+)
+
+escalating = stat(
+    "Escalating issues", "Unresolved issues Sentry marks as escalating (substatus = escalating).",
+    [prom(f'sum({ESCALATING})', instant=True)], unit="short",
+    thresholds=steps((None, GREEN), (1, ORANGE)),
+)
+
+over_threshold_count = stat(
+    "Issues over the paging threshold", "Issues whose distinct impact-tag values in 24h exceed the "
+    "threshold of their tag and release_stage tier: the issues SentryIssueHighImpact pages for.",
+    [prom(f"count(count by (issue, project) {OVER_THRESHOLD})", instant=True)], unit="short",
+    thresholds=steps((None, GREEN), (1, RED)),
+)
+
+owners = stat(
+    "Owners with open issues", "Distinct teams or users assigned to at least one unresolved issue.",
+    [prom(f'count(count by (assignee) ({ASSIGNED}))', instant=True)],
+    unit="short",
+)
+
+by_assignee = bargauge(
+    "Unresolved by assignee / team", "Unresolved issues per owning team or user; unassigned included.",
+    [prom(f"sort_desc(sum by (assignee) ({issues()}))", legend="{{assignee}}", instant=True)], unit="short",
+)
+
+by_priority = piechart(
+    "Unresolved by priority", "Unresolved issues split by Sentry priority (high, medium, low).",
+    [prom(f"sum by (priority) ({issues()})", legend="{{priority}}", instant=True)], unit="short",
+)
+
+top_by_users = bargauge(
+    "Top issues by users", "The ten top issues with the most distinct users in the window. "
+    "Click a bar to open the issue in Sentry.",
+    [prom(f'topk(10, sentry_issue_users{{project=~"$project"}} * on(issue, project) '
+          f"group_left(title, permalink) {info()})", legend="{{issue}} · {{title}}", instant=True)],
+    unit="short", links=[OPEN_IN_SENTRY],
+)
+
+top_by_tag = bargauge(
+    "Top issues by distinct workspaces / tenants", "Issues with the most distinct values of an impact tag "
+    "(SENTRY_IMPACT_TAGS, e.g. workspace_id, tenant_id) in the last 24h. Click a bar to open the issue.",
+    [prom(f"topk(10, max by (issue, project, tag) ({TAG_VALUES}) * on(issue, project) "
+          'group_left(title, permalink) sentry_issue_info{project=~"$project"})',
+          legend="{{issue}} · {{tag}} · {{title}}", instant=True)],
+    unit="short", links=[OPEN_IN_SENTRY],
+)
+
+over_threshold = table(
+    "Issues over the paging threshold", "Each issue, impact tag and tier whose distinct values in 24h exceed "
+    "the paging threshold. Click a row to open the issue in Sentry.",
+    [prom(f"{OVER_THRESHOLD} * on(issue, project) group_left(title, permalink) "
+          'sentry_issue_info{project=~"$project"}', table=True)],
+    unit="short", sort_by="Distinct values",
+    links=[link("Open issue in Sentry", "${__data.fields.permalink}")],
+    transformations=[{"id": "organize", "options": {
+        "excludeByName": {"Time": True, "job": True, "instance": True, "__name__": True},
+        "renameByName": {"Value": "Distinct values", "issue": "Issue", "title": "Title", "project": "Project",
+                         "tag": "Tag", "assignee": "Assignee"}}}],
+)
+
+escalating_list = table(
+    "Escalating issues", "Top issues currently escalating, with events in the window and owner. "
+    "Click a row to open the issue in Sentry.",
+    [prom('sentry_issue_events{project=~"$project"} * on(issue, project) '
+          f'group_left(title, assignee, permalink) {ESCALATING_INFO}',
+          table=True)],
+    unit="short", sort_by="Events",
+    links=[link("Open issue in Sentry", "${__data.fields.permalink}")],
+    transformations=[{"id": "organize", "options": {
+        "excludeByName": {"Time": True, "job": True, "instance": True},
+        "renameByName": {"Value": "Events", "issue": "Issue", "title": "Title", "project": "Project",
+                         "assignee": "Assignee"}}}],
+)
+
+escalations = timeseries(
+    "Escalations per project", "Issues that became escalating, counted per interval.",
+    [prom('sum by (project) (increase(sentry_issue_transitions_total{transition="escalating", '
+          'project=~"$project", level=~"$level"}[$__rate_interval]))', legend="{{project}}")],
+    unit="short", bars=True, stack=True,
+)
+
+dashboard = dashboard(
+    uid="sentry-impact", title="Sentry impact & ownership",
+    description="Who owns the unresolved issues, which issues reach the most users and customers, "
+                "and which ones page.",
+    tags=["impact"],
+    variables=[
+        variable("project", "Project", "sentry_issues", "project", "Sentry project slug"),
+        variable("level", "Level", 'sentry_issues{project=~"$project"}', "level", "Issue level"),
+        variable("assignee", "Assignee", 'sentry_issues{project=~"$project"}', "assignee",
+                 "Owning team or user, or unassigned"),
+        variable("tag", "Impact tag", "sentry_issue_tag_values", "tag",
+                 "Impact tag counted per issue (SENTRY_IMPACT_TAGS)", all_value=".*"),
+    ],
+    rows=[
+        (4, [unassigned, escalating, over_threshold_count, owners]),
+        (9, [(14, by_assignee), by_priority]),
+        (10, [top_by_users, top_by_tag]),
+        (9, [over_threshold, escalating_list]),
+        (8, [escalations]),
+    ],
+)

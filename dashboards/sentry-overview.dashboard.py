@@ -1,0 +1,128 @@
+"""Sentry overview: how many unresolved issues, which ones matter, and how event volume moves."""
+from common import (GREEN, LOKI, ORANGE, RED, YELLOW, alert_annotation, bargauge, dashboard, link, piechart,
+                    prom, stat, steps, table, timeseries, value_text, variable)
+
+ISSUES = 'sentry_issues{project=~"$project", level=~"$level", environment=~"$environment"}'
+INFO = 'sentry_issue_info{project=~"$project", level=~"$level"}'
+
+
+def per_issue(metric, scale=""):
+    """One value per top issue, restricted to the issues the variables select."""
+    return f'{scale}{metric}{{project=~"$project"}} * on(issue, project) group_left() {INFO}'
+
+
+demo_banner = stat(
+    "Data source", "Shows DEMO DATA when the exporter serves its built-in simulated Sentry org "
+    "(sentry_exporter_demo = 1) instead of a real one.",
+    [prom("max(sentry_exporter_demo)", instant=True)], unit="none", color_mode="background", text_mode="value",
+    mappings=value_text({1: ("DEMO DATA (simulated Sentry org)", ORANGE), 0: ("Live Sentry data", GREEN)}),
+)
+
+total_unresolved = stat(
+    "Unresolved issues", "Unresolved issues seen in the exporter's issues window (SENTRY_ISSUES_PERIOD), "
+    "for the selected projects, levels and environments.",
+    [prom(f"sum({ISSUES})", instant=True)], unit="short",
+    thresholds=steps((None, GREEN), (25, YELLOW), (100, RED)),
+)
+
+new_24h = stat(
+    "New issues (24h)", "Issues whose first event ever was in the last 24 hours.",
+    [prom('sum(sentry_issues_new_24h{project=~"$project"})', instant=True)], unit="short",
+    thresholds=steps((None, GREEN), (1, YELLOW), (10, RED)),
+)
+
+regressions = stat(
+    "Regressions in range", "Resolved issues that came back (transition=regressed) during the dashboard's "
+    "time range.",
+    [prom('sum(increase(sentry_issue_transitions_total{transition="regressed", project=~"$project", '
+          'level=~"$level"}[$__range]))', instant=True)], unit="short",
+    thresholds=steps((None, GREEN), (1, RED)),
+)
+
+by_substatus = piechart(
+    "Unresolved by substatus", "Unresolved issues split by Sentry substatus: new, ongoing, escalating, "
+    "regressed, archived_until_escalating …",
+    [prom(f"sum by (substatus) ({ISSUES})", legend="{{substatus}}", instant=True)], unit="short",
+)
+
+by_level = bargauge(
+    "Unresolved by level", "Unresolved issues per level (fatal, error, warning, info, debug).",
+    [prom(f"sort_desc(sum by (level) ({ISSUES}))", legend="{{level}}", instant=True)], unit="short",
+)
+
+by_project = bargauge(
+    "Unresolved by project", "Unresolved issues per Sentry project.",
+    [prom(f"sort_desc(sum by (project) ({ISSUES}))", legend="{{project}}", instant=True)], unit="short",
+)
+
+accepted_per_project = timeseries(
+    "Accepted errors per project (stats)", "Error events Sentry accepted per project, from the "
+    "stats_v2 counter sentry_events_total (hourly resolution, so averaged over 1h).",
+    [prom('sum by (project) (rate(sentry_events_total{project=~"$project", category="error", '
+          'outcome="accepted"}[1h])) * 60', legend="{{project}}")], unit="cpm",
+)
+
+issue_events_per_project = timeseries(
+    "Issue events per project (per minute)", "Events added to unresolved issues between polls "
+    "(growth of each issue's lifetime count): minute-resolution error trend per project.",
+    [prom('sum by (project) (rate(sentry_issue_events_total{project=~"$project", level=~"$level"}'
+          '[$__rate_interval])) * 60', legend="{{project}}")], unit="cpm",
+)
+
+top_issues = table(
+    "Top issues", "The exporter's top issues by events in the window, with users, first/last seen "
+    "and assignee. Click a row to open the issue in Sentry.",
+    [prom(f"sentry_issue_events{{project=~\"$project\"}} * on(issue, project) "
+          f"group_left(title, level, assignee, permalink) {INFO}", table=True),
+     prom(per_issue("sentry_issue_users"), table=True),
+     prom(per_issue("sentry_issue_first_seen_timestamp_seconds", scale="1000 * "), table=True),
+     prom(per_issue("sentry_issue_last_seen_timestamp_seconds", scale="1000 * "), table=True)],
+    unit="short", sort_by="Events",
+    links=[link("Open issue in Sentry", "${__data.fields.permalink}")],
+    transformations=[
+        {"id": "merge", "options": {}},
+        {"id": "organize", "options": {
+            "excludeByName": {"Time": True, "job": True, "instance": True},
+            "indexByName": {"issue": 0, "title": 1, "project": 2, "level": 3, "Value #A": 4, "Value #B": 5,
+                            "Value #C": 6, "Value #D": 7, "assignee": 8, "permalink": 9},
+            "renameByName": {"issue": "Issue", "title": "Title", "project": "Project", "level": "Level",
+                             "Value #A": "Events", "Value #B": "Users", "Value #C": "First seen",
+                             "Value #D": "Last seen", "assignee": "Assignee"}}},
+        {"id": "convertFieldType", "options": {"fields": {}, "conversions": [
+            {"targetField": "First seen", "destinationType": "time"},
+            {"targetField": "Last seen", "destinationType": "time"}]}},
+    ],
+)
+
+transitions = timeseries(
+    "Issue transitions", "Issues becoming new, regressed or escalating, counted per interval.",
+    [prom('sum by (transition) (increase(sentry_issue_transitions_total{project=~"$project", '
+          'level=~"$level", transition=~"new|regressed|escalating"}[$__rate_interval]))',
+          legend="{{transition}}")], unit="short", bars=True, stack=True,
+)
+
+transition_logs = {
+    "name": "Issue transitions (exporter logs)", "enable": True, "hide": False, "iconColor": ORANGE,
+    "datasource": LOKI, "expr": '{service="sentry-exporter"} |= "issue_transition"',
+}
+
+dashboard = dashboard(
+    uid="sentry-overview", title="Sentry overview",
+    description="Unresolved Sentry issues, the top issues with links to Sentry, and event volume.",
+    tags=["overview"],
+    variables=[
+        variable("project", "Project", "sentry_issues", "project", "Sentry project slug"),
+        variable("environment", "Environment", "sentry_issues", "environment",
+                 "Only exported when SENTRY_ENVIRONMENTS is set; All also matches series without it",
+                 all_value=".*"),
+        variable("level", "Level", 'sentry_issues{project=~"$project"}', "level", "Issue level"),
+    ],
+    annotations=[alert_annotation(), transition_logs],
+    rows=[
+        (4, [demo_banner, total_unresolved, new_24h, regressions]),
+        (9, [by_substatus, by_level, by_project]),
+        (9, [accepted_per_project, issue_events_per_project]),
+        (12, [top_issues]),
+        (8, [transitions]),
+    ],
+)
