@@ -1,0 +1,144 @@
+"""Test switches around the API: injected faults, the rate limiter and the request log."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Fault:
+    status: int | None = None         # answer with this status and a Sentry-style body
+    count: int | None = None          # how many requests to hit; None = until cleared
+    endpoint: str | None = None       # only this endpoint name; None = all
+    slow_seconds: float = 0.0         # delay before answering (then answer normally unless other switches)
+    malformed: bool = False           # 200 with truncated JSON
+    html_error: bool = False          # a proxy's HTML error page (status defaults to 502)
+    reset: bool = False               # close the connection in the middle of the body
+
+
+class Faults:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._rules: list[Fault] = []
+
+    def set(self, status: int | None = None, count: int | None = None, endpoint: str | None = None,
+            slow_seconds: float = 0.0, malformed: bool = False, html_error: bool = False,
+            reset: bool = False) -> Fault:
+        rule = Fault(status, count, endpoint, slow_seconds, malformed, html_error, reset)
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def take(self, endpoint: str) -> Fault | None:
+        """The first active rule for ``endpoint``, consuming one of its uses."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.endpoint not in (None, endpoint):
+                    continue
+                if rule.count is not None:
+                    rule.count -= 1
+                    if rule.count <= 0:
+                        self._rules.remove(rule)
+                return rule
+        return None
+
+
+@dataclass
+class RateDecision:
+    allowed: bool
+    headers: dict
+    body: dict | None = None
+
+
+class RateLimiter:
+    """Fixed 1-second windows per (caller, endpoint), plus a concurrency cap, as middleware/ratelimit.py."""
+
+    def __init__(self, limits: dict, default: int | None, clock, concurrent_limit: int):
+        self._limits = limits
+        self._default = default
+        self._clock = clock
+        self._concurrent_limit = concurrent_limit
+        self._windows: dict = {}
+        self._in_flight: Counter = Counter()
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return self._clock()
+
+    def limit_for(self, endpoint: str) -> int | None:
+        return self._limits.get(endpoint, self._default)
+
+    def enter(self, caller: str, endpoint: str) -> RateDecision | None:
+        limit = self.limit_for(endpoint)
+        if limit is None:
+            return None
+        now = self._clock()
+        window = int(now)
+        key = (caller, endpoint)
+        with self._lock:
+            start, used = self._windows.get(key, (window, 0))
+            if start != window:
+                start, used = window, 0
+            used += 1
+            self._windows[key] = (start, used)
+            self._in_flight[key] += 1
+            concurrent = self._in_flight[key]
+        headers = {
+            "X-Sentry-Rate-Limit-Limit": str(limit),
+            "X-Sentry-Rate-Limit-Remaining": str(max(limit - used, 0)),
+            "X-Sentry-Rate-Limit-Reset": str(window + 1),
+            "X-Sentry-Rate-Limit-ConcurrentLimit": str(self._concurrent_limit),
+            "X-Sentry-Rate-Limit-ConcurrentRemaining": str(max(self._concurrent_limit - concurrent, 0)),
+        }
+        if used > limit:
+            return RateDecision(False, headers, {"detail": f"You are attempting to use this endpoint too frequently. "
+                                                          f"Limit is {limit} requests in 1 seconds"})
+        if concurrent > self._concurrent_limit:
+            return RateDecision(False, headers, {"detail": "You are attempting to go above the allowed concurrency "
+                                                          f"for this endpoint. Concurrency limit is {self._concurrent_limit}"})
+        return RateDecision(True, headers)
+
+    def leave(self, caller: str, endpoint: str) -> None:
+        if self.limit_for(endpoint) is None:
+            return
+        with self._lock:
+            self._in_flight[(caller, endpoint)] -= 1
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str
+    path: str
+    endpoint: str | None
+    params: dict = field(hash=False)   # name -> [values]
+    status: int
+    time: float
+    fault: str | None = None           # which injected fault answered, if any
+
+    def param(self, name: str, default=None):
+        values = self.params.get(name)
+        return values[0] if values else default
+
+
+class RequestLog:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._records: list[RequestRecord] = []
+
+    def append(self, record: RequestRecord) -> None:
+        with self._lock:
+            self._records.append(record)
+
+    def snapshot(self) -> list[RequestRecord]:
+        with self._lock:
+            return list(self._records)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
