@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Benchmark the exporter against the simulator at several org sizes; prints a Markdown table.
+
+Each row starts a simulator process and a real `sentry-exporter` process (so memory is the
+exporter's own), waits for the first full poll cycle, then reads what the exporter reports about
+itself: API calls (sentry_api_requests_total), poll wall time (sentry_poll_duration_seconds), plus
+/metrics latency measured here while polls run, and the exporter's peak RSS (VmHWM).
+
+    .venv/bin/python bench/bench.py                 # 10, 1k, 10k and 50k issues
+    .venv/bin/python bench/bench.py --sizes 10 1000 # a quicker run
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+TOKEN = "sntrys_bench"
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def samples(text: str, name: str) -> list[tuple[dict, float]]:
+    return [(s.labels, s.value) for f in text_string_to_metric_families(text) for s in f.samples if s.name == name]
+
+
+def wait(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"bench: timed out waiting for {what}")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run(issues: int, latency: float, rate_limit: int | None, scrapes: int) -> dict:
+    sim_port, exp_port = free_port(), free_port()
+    sim_cmd = [str(BIN / "python"), "-m", "sentry_exporter.simulator", "--port", str(sim_port),
+               "--issues", str(issues), "--projects", "20", "--token", TOKEN, "--latency", str(latency)]
+    if rate_limit:
+        sim_cmd += ["--rate-limit", str(rate_limit)]
+    sim = subprocess.Popen(sim_cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    sim.stdout.readline()  # the simulator prints its URL once it listens
+    env = {"PATH": os.environ["PATH"], "SENTRY_URL": f"http://127.0.0.1:{sim_port}", "SENTRY_AUTH_TOKEN": TOKEN,
+           "SENTRY_ORG": "acme", "EXPORTER_HOST": "127.0.0.1", "EXPORTER_PORT": str(exp_port),
+           "SENTRY_MAX_ISSUES": str(max(10_000, issues)), "SENTRY_POLL_INTERVAL_SECONDS": "3600",
+           "SENTRY_STATS_INTERVAL_SECONDS": "3600", "SENTRY_MAX_REQUESTS_PER_SECOND": "5", "LOG_LEVEL": "warning"}
+    exporter = subprocess.Popen([str(BIN / "sentry-exporter")], env=env, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{exp_port}"
+    latencies: list[float] = []
+    stop = threading.Event()
+
+    def scrape_loop():
+        session = requests.Session()
+        while not stop.is_set() and len(latencies) < scrapes:
+            t0 = time.perf_counter()
+            session.get(f"{url}/metrics", timeout=5).raise_for_status()
+            latencies.append((time.perf_counter() - t0) * 1000)
+            time.sleep(0.02)
+
+    try:
+        wait(lambda: requests.get(f"{url}/healthz", timeout=1).ok, 30, "the exporter to listen")
+        scraper = threading.Thread(target=scrape_loop, daemon=True)
+        t0 = time.monotonic()
+        scraper.start()  # scrapes run while the first poll cycle is under way
+        wait(lambda: requests.get(f"{url}/readyz", timeout=2).ok, 3600, "the first poll cycle")
+        cycle_seconds = time.monotonic() - t0
+        stop.set()
+        scraper.join()
+        text = requests.get(f"{url}/metrics", timeout=5).text
+        calls = {(l["endpoint"], l["code"]): v for l, v in samples(text, "sentry_api_requests_total")}
+        durations = {l["poller"]: v for l, v in samples(text, "sentry_poll_duration_seconds")}
+        listed = sum(v for _, v in samples(text, "sentry_issues"))
+        return {
+            "issues": issues, "listed": int(listed), "latency": latency,
+            "calls": int(sum(v for (_, code), v in calls.items() if code != "429")),
+            "floor": math.ceil(issues / 100), "rate_limited": int(sum(v for (_, c), v in calls.items() if c == "429")),
+            "issues_poll_s": durations.get("issues", float("nan")), "cycle_s": cycle_seconds,
+            "p50": statistics.median(latencies), "p99": _p99(latencies), "scrapes": len(latencies),
+            "rss_mb": peak_rss_mb(exporter.pid),
+        }
+    finally:
+        exporter.terminate()
+        sim.terminate()
+        exporter.wait(10)
+        sim.wait(10)
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 1000, 10_000, 50_000])
+    parser.add_argument("--slow-size", type=int, default=1000, help="org size for the 2 s-latency row")
+    parser.add_argument("--rate-limit", type=int, default=5, help="simulated Sentry limit, requests/s per endpoint")
+    parser.add_argument("--scrapes", type=int, default=400)
+    args = parser.parse_args()
+    rows = [run(n, 0.0, args.rate_limit, args.scrapes) for n in args.sizes]
+    rows.append(run(args.slow_size, 2.0, args.rate_limit, args.scrapes))
+    print("| unresolved issues | Sentry latency | API calls / cycle | ⌈I/100⌉ + 5 | 429s | issues poll (s) "
+          "| first cycle (s) | /metrics p50 (ms) | /metrics p99 (ms) | scrapes | peak RSS (MB) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        assert r["listed"] == r["issues"], f"exporter listed {r['listed']} of {r['issues']} issues"
+        print(f"| {r['issues']:,} | {r['latency']:.0f} s | {r['calls']} | {r['floor'] + 5} | {r['rate_limited']} "
+              f"| {r['issues_poll_s']:.1f} | {r['cycle_s']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['scrapes']} "
+              f"| {r['rss_mb']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
