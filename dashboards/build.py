@@ -6,6 +6,7 @@ Usage:  .venv/bin/python dashboards/build.py          write the JSON files
 import argparse
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def main(argv=None):
     if args.check:
         differing = drift(built)
         for path in differing:
-            print(f"out of date: {path.relative_to(HERE.parent)}", file=sys.stderr)
+            print(f"out of date: {os.path.relpath(path)}", file=sys.stderr)
         return 1 if differing else 0
     GENERATED.mkdir(exist_ok=True)
     for path in GENERATED.glob("*.json"):
@@ -69,7 +70,7 @@ def main(argv=None):
             path.unlink()
     for path, text in built.items():
         path.write_text(text)
-        print(f"wrote {path.relative_to(HERE.parent)}")
+        print(f"wrote {os.path.relpath(path)}")
     return 0
 
 
