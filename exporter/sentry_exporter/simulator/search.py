@@ -43,21 +43,28 @@ class IssueQuery:
         return lambda tags, env: all(cond(tags, env) for cond in conditions)
 
 
-def parse_issue_query(text: str, now: float, projects_by_slug: dict) -> IssueQuery:
-    query = IssueQuery()
+def tokenize(text: str):
+    """Yields ("filter", negate, key, value) and ("text", words) tokens of a search string."""
     position = 0
     text = text or ""
     while position < len(text):
         match = _TOKEN.match(text, position)
         if not match or match.end() == position:
-            break
+            return
         position = match.end()
         if match.group("key"):
-            _add_filter(query, match.group("neg") == "!", match.group("key"), _unquote(match.group("value")),
-                        now, projects_by_slug)
+            yield "filter", match.group("neg") == "!", match.group("key"), _unquote(match.group("value"))
         elif match.group("quoted") is not None or match.group("word"):
-            words = match.group("quoted") if match.group("quoted") is not None else match.group("word")
-            _add_text(query, words)
+            yield "text", match.group("quoted") if match.group("quoted") is not None else match.group("word")
+
+
+def parse_issue_query(text: str, now: float, projects_by_slug: dict) -> IssueQuery:
+    query = IssueQuery()
+    for token in tokenize(text):
+        if token[0] == "filter":
+            _add_filter(query, token[1], token[2], token[3], now, projects_by_slug)
+        else:
+            _add_text(query, token[1])
     return query
 
 
@@ -67,7 +74,7 @@ def _unquote(value: str) -> str:
     return value
 
 
-def _values(value: str) -> list[str]:
+def split_values(value: str) -> list[str]:
     if value.startswith("["):
         if not value.endswith("]"):
             raise ApiError(400, f"Error parsing search query: unbalanced list {value!r}")
@@ -88,7 +95,7 @@ def _negatable(pred, negate):
 def _add_filter(query: IssueQuery, negate: bool, key: str, value: str, now: float, projects_by_slug: dict) -> None:
     if value == "":
         raise ApiError(400, f"Error parsing search query: empty value for {key!r}")
-    values = _values(value)
+    values = split_values(value)
     add = query.issue_predicates.append
     if key == "is":
         for v in values:
@@ -124,25 +131,25 @@ def _add_filter(query: IssueQuery, negate: bool, key: str, value: str, now: floa
         query.window_count_predicates.append(_negatable(_number_comparison(key, value), negate))
     elif key == "has":
         query.snuba = True
-        names = [_tag_name(v) for v in values]
+        names = [tag_name(v) for v in values]
         query.event_conditions.append(
-            _negatable_event(lambda tags, env: all(_tag_value(tags, env, name) is not None for name in names), negate))
+            _negatable_event(lambda tags, env: all(event_tag_value(tags, env, name) is not None for name in names), negate))
     else:
         query.snuba = True
-        name, wanted = _tag_name(key), set(values)
+        name, wanted = tag_name(key), set(values)
         query.event_conditions.append(
-            _negatable_event(lambda tags, env: _tag_value(tags, env, name) in wanted, negate))
+            _negatable_event(lambda tags, env: event_tag_value(tags, env, name) in wanted, negate))
 
 
 def _negatable_event(cond, negate):
     return (lambda tags, env: not cond(tags, env)) if negate else cond
 
 
-def _tag_name(key: str) -> str:
+def tag_name(key: str) -> str:
     return key[5:-1] if key.startswith("tags[") and key.endswith("]") else key
 
 
-def _tag_value(tags: tuple, env: str, name: str):
+def event_tag_value(tags: tuple, env: str, name: str):
     if name == "environment":
         return env
     return tag_get(tags, name)

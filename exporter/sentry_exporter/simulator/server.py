@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Iterable
 from urllib.parse import parse_qs, urlsplit
 
-from . import api_issues, api_org, api_stats
+from . import api_events, api_issues, api_org, api_releases, api_stats
 from .context import Request, Response
 from .control import Faults, RateLimiter, RequestLog, RequestRecord
 from .errors import NOT_FOUND, ApiError
@@ -31,6 +31,9 @@ ROUTES: list[tuple[str, re.Pattern, Callable]] = [
     ("project_issues", re.compile(_PROJ + "issues/$"), api_issues.project_issues),
     ("stats_v2", re.compile(_ORG + "stats_v2/$"), api_stats.stats_v2),
     ("project_stats", re.compile(_PROJ + "stats/$"), api_stats.project_stats),
+    ("events", re.compile(_ORG + "events/$"), api_events.events),
+    ("releases", re.compile(_ORG + "releases/$"), api_releases.releases),
+    ("sessions", re.compile(_ORG + "sessions/$"), api_releases.sessions),
 ]
 # Rate limits that Sentry's source fixes per endpoint (requests per second), used when limiting is on.
 SOURCE_LIMITS = {"project_issues": 5}

@@ -1,0 +1,175 @@
+"""GET organizations/{org}/events/ — Discover on the errors dataset, aggregated over event batches.
+
+Columns group the rows; aggregates (count(), count_unique(user), count_unique(tags[x]) / count_unique(x),
+last_seen(), first_seen()) are computed per group. A query with no aggregate is grouped too (real
+Discover would list single events; the simulator stores no single events).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .context import Request, Response, paged, selected_environments, selected_projects
+from .errors import ApiError
+from .model import tag_get
+from .pagination import generic_offset_page, parse_cursor, parse_per_page
+from .search import split_values, tag_name, tokenize
+from .timeutil import DAY, iso_s, window_from_params
+
+MAX_FIELDS = 20
+# The events endpoint's default window when none is given. UNCERTAIN: taken as 14 days.
+DEFAULT_PERIOD = 14 * DAY
+_AGGREGATE = re.compile(r"^(count|count_unique|last_seen|first_seen)\((.*)\)$")
+_INTEGER_COLUMNS = {"issue.id", "project.id"}
+
+
+class _Column:
+    def __init__(self, name: str):
+        self.name = name
+        match = _AGGREGATE.match(name)
+        self.aggregate = match.group(1) if match else None
+        self.argument = tag_name(match.group(2).strip()) if match else tag_name(name)
+        if self.aggregate in ("count", "last_seen", "first_seen") and match.group(2).strip():
+            raise ApiError(400, f"{name} is not a valid function")
+        if self.aggregate == "count_unique" and not self.argument:
+            raise ApiError(400, f"{name} is not a valid function")
+
+    @property
+    def type(self) -> str:
+        if self.aggregate in ("count", "count_unique") or self.name in _INTEGER_COLUMNS:
+            return "integer"
+        if self.aggregate in ("last_seen", "first_seen"):
+            return "date"
+        return "string"
+
+
+def events(request: Request) -> Response:
+    org = request.org
+    dataset = request.first("dataset", "errors")
+    if dataset not in ("errors", "discover"):
+        raise ApiError(400, f"The simulator only serves the errors dataset, not {dataset!r}")
+    names = request.params.get("field", [])
+    if not names:
+        raise ApiError(400, "No columns selected")
+    if len(names) > MAX_FIELDS:
+        raise ApiError(400, "You can view up to 20 fields at a time. Please delete some and try again.")
+    columns = [_Column(name) for name in names]
+    sort = request.first("sort")
+    if sort and sort.lstrip("-") not in names:
+        raise ApiError(400, f"Cannot order by a field that is not selected: {sort.lstrip('-')!r}")
+    per_page = parse_per_page(request.params)
+    cursor = parse_cursor(request.params)
+    projects = {p.id for p in selected_projects(request)}
+    environments = selected_environments(request)
+    start, end = window_from_params(request.params, request.now, DEFAULT_PERIOD)
+    issues, conditions = _parse_query(request.first("query", ""), org)
+    if issues is None:
+        issues = org.issues.values()
+    groups = _aggregate(issues, columns, projects, environments, start, end, conditions)
+    rows = [_row(columns, key, acc) for key, acc in groups.items()]
+    if sort:
+        name = sort.lstrip("-")
+        rows.sort(key=lambda row: (row[name] is None, row[name]), reverse=sort.startswith("-"))
+    page = generic_offset_page(rows, cursor, per_page)
+    meta = {"fields": {c.name: c.type for c in columns}, "units": {c.name: None for c in columns},
+            "isMetricsData": False, "isMetricsExtractedData": False, "dataset": "errors"}
+    return paged(request, page, {"data": page.items, "meta": meta})
+
+
+def _parse_query(text: str, org):
+    """(issues to scan or None for all, [condition(issue, env, tags) -> bool])."""
+    issues = None
+    conditions = []
+    for token in tokenize(text):
+        if token[0] == "text":
+            needle = token[1].lower()
+            conditions.append(lambda issue, env, tags: needle in issue.title.lower())
+            continue
+        _, negate, key, value = token
+        values = split_values(value)
+        if key in ("issue", "issue.id") and not negate:
+            found = ([org.issue_by_short_id(v) for v in values] if key == "issue"
+                     else [org.issues.get(int(v)) if v.isdigit() else None for v in values])
+            found = {i for i in found if i is not None}
+            issues = found if issues is None else issues & found
+            continue
+        conditions.append(_condition(key, values, negate))
+    return issues, conditions
+
+
+def _condition(key: str, values: list, negate: bool):
+    wanted = set(values)
+    if key == "has":
+        names = [tag_name(v) for v in values]
+        check = lambda issue, env, tags: all(_value(issue, env, tags, n) is not None for n in names)  # noqa: E731
+    else:
+        name = tag_name(key)
+        check = lambda issue, env, tags: _value(issue, env, tags, name) in wanted  # noqa: E731
+    return (lambda issue, env, tags: not check(issue, env, tags)) if negate else check
+
+
+def _value(issue, env: str, tags: tuple, name: str):
+    """A column's value for events of ``issue`` in ``env`` with ``tags``."""
+    if name == "issue":
+        return issue.short_id
+    if name == "issue.id":
+        return issue.id
+    if name == "project":
+        return issue.project.slug
+    if name == "project.id":
+        return issue.project.int_id
+    if name in ("title", "message"):
+        return issue.title
+    if name == "level":
+        return issue.level
+    if name == "culprit":
+        return issue.culprit
+    if name == "environment":
+        return env
+    if name == "event.type":
+        return "error" if issue.type == "error" else "default"
+    return tag_get(tags, name)
+
+
+def _aggregate(issues, columns, projects, environments, start, end, conditions) -> dict:
+    group_columns = [c.argument for c in columns if c.aggregate is None]
+    unique_tags = {c.argument for c in columns if c.aggregate == "count_unique" and c.argument != "user"}
+    groups: dict = {}
+    for issue in issues:
+        if issue.project.id not in projects:
+            continue
+        for ts, env, n, users, tags in issue.batches:
+            if ts < start or ts > end or (environments and env not in environments):
+                continue
+            if conditions and not all(cond(issue, env, tags) for cond in conditions):
+                continue
+            key = tuple(_value(issue, env, tags, name) for name in group_columns)
+            acc = groups.get(key)
+            if acc is None:
+                acc = groups[key] = {"count": 0, "users": 0, "first": ts, "last": ts,
+                                     "tags": {name: set() for name in unique_tags}}
+            acc["count"] += n
+            acc["users"] = max(acc["users"], users)  # prefix model: distinct users = the largest batch's
+            acc["first"], acc["last"] = min(acc["first"], ts), max(acc["last"], ts)
+            for name in unique_tags:
+                value = _value(issue, env, tags, name)
+                if value is not None:
+                    acc["tags"][name].add(value)
+    return groups
+
+
+def _row(columns, key: tuple, acc: dict) -> dict:
+    row = {}
+    values = iter(key)
+    for column in columns:
+        if column.aggregate is None:
+            row[column.name] = next(values)
+        elif column.aggregate == "count":
+            row[column.name] = acc["count"]
+        elif column.aggregate == "count_unique":
+            row[column.name] = acc["users"] if column.argument == "user" else len(acc["tags"][column.argument])
+        elif column.aggregate == "last_seen":
+            row[column.name] = iso_s(acc["last"])
+        else:
+            row[column.name] = iso_s(acc["first"])
+    return row

@@ -1,0 +1,221 @@
+"""GET organizations/{org}/releases/ and organizations/{org}/sessions/ (release health)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .context import Request, Response, paged, selected_environments, selected_projects
+from .errors import ApiError
+from .model import SESSION_STATUSES, Release
+from .pagination import offset_page, parse_cursor, parse_per_page
+from .search import split_values, tokenize
+from .timeutil import DAY, HOUR, ceil_to, floor_to, iso_ms, iso_s, parse_period, window_from_params
+
+SESSION_FIELDS = ("sum(session)", "count_unique(user)", "crash_free_rate(session)", "crash_free_rate(user)",
+                  "crash_rate(session)", "crash_rate(user)")
+SESSION_GROUP_BYS = ("project", "release", "environment", "session.status")
+MAX_SESSION_POINTS = 10_000
+# Default window of the sessions endpoint when none is given. UNCERTAIN: taken as 24 hours.
+DEFAULT_SESSIONS_PERIOD = DAY
+
+
+def releases(request: Request) -> Response:
+    org = request.org
+    per_page = parse_per_page(request.params)
+    cursor = parse_cursor(request.params)
+    project_ids = {p.int_id for p in selected_projects(request)}
+    environments = selected_environments(request)
+    needle = (request.first("query") or "").lower()
+    items = [r for r in org.releases
+             if project_ids.intersection(r.project_ids) and needle in r.version.lower()
+             and (not environments or _has_sessions_in(org, r, environments))]
+    items.sort(key=lambda r: (r.date_created, r.id), reverse=True)  # most recent first
+    page = offset_page(items, cursor, per_page)
+    # UNCERTAIN (contract 4f): which parameter fills healthData is not in the schema; `health=1` is what
+    # Sentry's own UI sends, so the simulator adds healthData only then.
+    with_health = request.first("health") == "1"
+    body = [_release_json(org, r, project_ids, with_health, request) for r in page.items]
+    return paged(request, page, body)
+
+
+def _has_sessions_in(org, release: Release, environments) -> bool:
+    return any(rel == release.version and env in environments for (_pid, rel, env) in org.sessions)
+
+
+def _release_json(org, release: Release, project_ids: set, with_health: bool, request: Request) -> dict:
+    projects = []
+    for pid in release.project_ids:
+        if pid not in project_ids:
+            continue
+        project = org.project(pid)
+        has_health = any(p == project.id and rel == release.version for (p, rel, _env) in org.sessions)
+        item = {"id": project.int_id, "slug": project.slug, "name": project.name, "platform": project.platform,
+                "platforms": [project.platform], "hasHealthData": has_health, "newGroups": release.new_groups}
+        if with_health:
+            item["healthData"] = _health(org, project, release, request)
+        projects.append(item)
+    package, _, raw = release.version.rpartition("@")
+    parts = (raw.split(".") + ["0", "0", "0"])[:3]
+    numbers = [int(p) if p.isdigit() else 0 for p in parts]
+    return {
+        "id": release.id, "version": release.version, "shortVersion": raw or release.version, "status": "open",
+        "versionInfo": {"package": package or None,
+                        "version": {"raw": raw, "major": numbers[0], "minor": numbers[1], "patch": numbers[2],
+                                    "pre": None, "buildCode": None, "components": 3},
+                        "description": raw, "buildHash": None},
+        "ref": None, "url": None, "dateReleased": iso_ms(release.date_released),
+        "dateCreated": iso_ms(release.date_created), "data": {}, "newGroups": release.new_groups, "owner": None,
+        "commitCount": release.commit_count, "lastCommit": None, "deployCount": 0, "lastDeploy": None,
+        "authors": [], "projects": projects, "firstEvent": None, "lastEvent": None, "currentProjectMeta": {},
+        "userAgent": None,
+    }
+
+
+def _health(org, project, release: Release, request: Request) -> dict:
+    """Release healthData. crashFree* are percentages (0-100) here, as Sentry's release list shows them
+    (UNCERTAIN: not stated by the contract). Summary over summaryStatsPeriod (default 14d)."""
+    now = request.now
+    summary = parse_period(request.first("summaryStatsPeriod", "14d") or "14d") or 14 * DAY
+    totals = org.truth_sessions(now - summary, now + 1, project=project.id, release=release.version)
+    day = org.truth_sessions(now - DAY, now + 1, project=project.id, release=release.version)
+    project_day = org.truth_sessions(now - DAY, now + 1, project=project.id)
+    first_hour = floor_to(now, HOUR) - 23 * HOUR
+    series = []
+    for hour in range(24):
+        at = first_hour + hour * HOUR
+        series.append([at, org.truth_sessions(at, at + HOUR, project=project.id, release=release.version)["sessions"]])
+    crashed = totals["crashed"]
+
+    def percent(value):
+        return None if value is None else round(value * 100, 4)
+
+    return {
+        "durationP50": None, "durationP90": None,
+        "crashFreeUsers": percent(totals["crash_free_users"]),
+        "crashFreeSessions": percent(totals["crash_free_sessions"]),
+        "totalUsers": totals["users"], "totalUsers24h": day["users"], "totalProjectUsers24h": project_day["users"],
+        "totalSessions": totals["sessions"], "totalSessions24h": day["sessions"],
+        "totalProjectSessions24h": project_day["sessions"],
+        "adoption": percent(day["users"] / project_day["users"]) if project_day["users"] else None,
+        "sessionsAdoption": percent(day["sessions"] / project_day["sessions"]) if project_day["sessions"] else None,
+        "sessionsCrashed": crashed, "sessionsErrored": _errored(org, project, release, now - summary, now + 1),
+        "hasHealthData": totals["sessions"] > 0, "stats": {"24h": series},
+    }
+
+
+def _errored(org, project, release, start, end) -> int:
+    total = 0
+    for (pid, rel, _env), hours in org.sessions.items():
+        if pid == project.id and rel == release.version:
+            total += sum(cell["errored"] for hour, cell in hours.items() if start <= hour < end)
+    return total
+
+
+def sessions(request: Request) -> Response:
+    org = request.org
+    fields = request.params.get("field", [])
+    if not fields:
+        raise ApiError(400, 'Request is missing a "field"')
+    for name in fields:
+        if name not in SESSION_FIELDS:
+            raise ApiError(400, f'Invalid field: "{name}"')
+    group_by = request.params.get("groupBy", [])
+    for name in group_by:
+        if name not in SESSION_GROUP_BYS:
+            raise ApiError(400, f'Invalid groupBy: "{name}"')
+    interval = parse_period(request.first("interval", "1h") or "1h")
+    if not interval or interval % HOUR:
+        raise ApiError(400, "The interval has to be a multiple of the minimum interval of one hour.")
+    start, end = window_from_params(request.params, request.now, DEFAULT_SESSIONS_PERIOD)
+    start, end = floor_to(start, interval), ceil_to(end, interval)
+    if end == start:
+        end = start + interval
+    buckets = (end - start) // interval
+    project_ids = {p.id for p in selected_projects(request)}
+    environments = selected_environments(request)
+    releases_wanted, release_excluded, envs_from_query = _session_query(request.first("query", ""))
+    include_series = request.first("includeSeries", "1") != "0"
+    include_totals = request.first("includeTotals", "1") != "0"
+    # (group key) -> per-bucket accumulators
+    acc: dict = defaultdict(lambda: [_empty() for _ in range(buckets)])
+    totals_acc: dict = defaultdict(_empty)
+    statuses = SESSION_STATUSES if "session.status" in group_by else (None,)
+    for (pid, release, env), hours in org.sessions.items():
+        if pid not in project_ids or (environments and env not in environments):
+            continue
+        if (releases_wanted and release not in releases_wanted) or release in release_excluded:
+            continue
+        if envs_from_query and env not in envs_from_query:
+            continue
+        for hour, cell in hours.items():
+            if not start <= hour < end:
+                continue
+            for status in statuses:
+                parts = {"project": int(pid), "release": release, "environment": env, "session.status": status}
+                key = tuple((name, parts[name]) for name in group_by)
+                _add(acc[key][(hour - start) // interval], cell, status)
+                _add(totals_acc[key], cell, status)
+    if len(acc) * buckets > MAX_SESSION_POINTS:
+        raise ApiError(400, "Your interval and date range would create too many results. "
+                            "Use a larger interval, or a smaller date range.")
+    groups = []
+    for key, series in acc.items():
+        group = {"by": dict(key)}
+        if include_totals:
+            group["totals"] = {name: _value(totals_acc[key], name, key) for name in fields}
+        if include_series:
+            group["series"] = {name: [_value(b, name, key) for b in series] for name in fields}
+        groups.append(group)
+    return Response({"start": iso_s(start), "end": iso_s(end),
+                     "intervals": [iso_s(start + i * interval) for i in range(buckets)] if include_series else [],
+                     "groups": groups, "query": request.first("query", "") or ""})
+
+
+def _session_query(text: str):
+    wanted, excluded, envs = set(), set(), set()
+    for token in tokenize(text):
+        if token[0] != "filter" or token[2] not in ("release", "environment"):
+            raise ApiError(400, f"Unsupported search term in sessions query: {text!r}")
+        _, negate, key, value = token
+        values = set(split_values(value))
+        if key == "release":
+            (excluded if negate else wanted).update(values)
+        else:
+            envs.update(values)
+    return wanted, excluded, envs
+
+
+def _empty() -> dict:
+    return {"sessions": 0, "crashed": 0, "users": 0, "crashed_users": 0}
+
+
+def _add(target: dict, cell: dict, status: str | None) -> None:
+    """Accumulate one hour's cell; with a session.status group only that status' sessions and users."""
+    if status is None:
+        target["sessions"] += cell["healthy"] + cell["errored"] + cell["crashed"] + cell["abnormal"]
+        target["crashed"] += cell["crashed"]
+        target["users"] = max(target["users"], cell["users"])
+        target["crashed_users"] = max(target["crashed_users"], cell["crashed_users"])
+        return
+    target["sessions"] += cell[status]
+    status_users = {"crashed": cell["crashed_users"], "errored": cell["errored_users"], "abnormal": 0,
+                    "healthy": max(cell["users"] - cell["crashed_users"] - cell["errored_users"], 0)}[status]
+    target["users"] = max(target["users"], status_users)
+
+
+def _value(cell: dict, field: str, key: tuple):
+    """One field's value. Rates are fractions in 0..1 (UNCERTAIN per contract 4f) and null when
+    grouped by session.status or when there is no data."""
+    if field == "sum(session)":
+        return cell["sessions"]
+    if field == "count_unique(user)":
+        return cell["users"]
+    if any(name == "session.status" for name, _ in key):
+        return None
+    if field.endswith("(session)"):
+        rate = cell["crashed"] / cell["sessions"] if cell["sessions"] else None
+    else:
+        rate = cell["crashed_users"] / cell["users"] if cell["users"] else None
+    if rate is None:
+        return None
+    return 1 - rate if field.startswith("crash_free") else rate
