@@ -1,0 +1,107 @@
+"""The shipped rules: valid for promtool, unit-tested by promtool, and written in the mixin style."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import yaml
+
+from conftest import RULE_FILES, RULE_TESTS, RULES_DIR, ROOT, all_rules
+from tools import require_tool
+
+RUNBOOK = ROOT / "docs" / "runbook.md"
+RUNBOOK_URL = re.compile(r'^\{\{ with query "config:sentry_alerting:info" \}\}'
+                         r"\{\{ \(index \. 0\)\.Labels\.runbook_base_url \}\}\{\{ end \}\}/docs/runbook\.md#([a-z0-9-]+)$")
+
+
+def promtool(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([require_tool("promtool"), *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def alerts() -> list[dict]:
+    return [r for r in all_rules() if "alert" in r]
+
+
+def test_promtool_check_rules(rule_files):
+    result = promtool("check", "rules", *map(str, rule_files))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("SUCCESS") == len(rule_files)
+
+
+def test_promtool_unit_tests_pass():
+    assert RULE_TESTS
+    result = promtool("test", "rules", *map(str, RULE_TESTS))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("SUCCESS") == len(RULE_TESTS)
+
+
+def test_unit_tests_bite_when_a_threshold_moves(tmp_path):
+    """Raise the GA tier threshold from 2 to 3: the high-impact case must now fail."""
+    copy = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, copy)
+    config = copy / "sentry-config.rules.yml"
+    text = config.read_text()
+    moved = text.replace("expr: vector(2)\n        labels: {threshold: issue_high_impact, tag: workspace_id, release_stage: GA}",
+                         "expr: vector(3)\n        labels: {threshold: issue_high_impact, tag: workspace_id, release_stage: GA}")
+    assert moved != text
+    config.write_text(moved)
+    result = promtool("test", "rules", "tests/issues.test.yml", cwd=copy)
+    assert result.returncode != 0
+    assert "SentryIssueHighImpact" in result.stdout + result.stderr
+
+
+def test_mixin_style():
+    names = set()
+    for rule in alerts():
+        name = rule["alert"]
+        names.add(name)
+        assert re.fullmatch(r"Sentry[A-Z][A-Za-z]+|Watchdog", name), name
+        assert rule.get("for"), f"{name} has no for:"
+        assert rule["labels"]["severity"] in ("critical", "warning", "info"), name
+        annotations = rule["annotations"]
+        assert "{{" not in annotations["summary"], f"{name}: summary must be static"
+        if name != "Watchdog":  # the one alert with nothing variable to say
+            assert "{{" in annotations["description"], f"{name}: description must be templated"
+        anchor = RUNBOOK_URL.match(annotations["runbook_url"])
+        assert anchor and anchor.group(1) == name.lower(), f"{name}: runbook_url {annotations['runbook_url']}"
+    assert {"SentryExporterDown", "SentryDataStale", "SentryApiRateLimited", "SentryIssuesTruncated",
+            "SentryErrorSpike", "SentryNewIssue", "SentryIssueRegressed", "SentryIssueHighImpact",
+            "SentryErrorBudgetBurn", "SentryQuotaRateLimited", "SentryReleaseUnhealthy", "SentryQuotaBurn",
+            "Watchdog"} <= names
+
+
+def test_recording_rules_are_named_level_metric_operation():
+    for rule in all_rules():
+        if "record" in rule:
+            assert re.fullmatch(r"[a-z_]+:[a-z_]+:[a-z0-9_]+", rule["record"]), rule["record"]
+
+
+def test_every_alert_rule_has_a_firing_and_a_silent_promtool_case():
+    """Per alert rule (name + static labels): one exp_alerts entry that matches it, one empty exp_alerts."""
+    fired, silent = [], set()
+    for path in RULE_TESTS:
+        for case in yaml.safe_load(path.read_text())["tests"]:
+            for check in case.get("alert_rule_test", []):
+                if check.get("exp_alerts"):
+                    fired += [(check["alertname"], e["exp_labels"]) for e in check["exp_alerts"]]
+                else:
+                    silent.add(check["alertname"])
+    for rule in alerts():
+        static = rule["labels"]
+        assert any(name == rule["alert"] and static.items() <= labels.items() for name, labels in fired), \
+            f"no promtool case fires {rule['alert']} {static}"
+        assert rule["alert"] in silent, f"no promtool case where {rule['alert']} must stay silent"
+
+
+def test_every_threshold_is_defined_once_and_used():
+    defined = [r["labels"]["threshold"] for r in all_rules() if r.get("record") == "config:sentry_alert_threshold:value"]
+    used = {m for r in all_rules() if r.get("record") != "config:sentry_alert_threshold:value"
+            for m in re.findall(r'threshold="([a-z0-9_]+)"', r["expr"])}
+    assert used <= set(defined), f"undefined thresholds: {used - set(defined)}"
+    assert set(defined) <= used, f"thresholds nobody reads: {set(defined) - used}"
+
+
+def test_runbook_has_one_section_per_alert():
+    headings = re.findall(r"^## (\S+)\s*$", RUNBOOK.read_text(), flags=re.M)
+    assert sorted({a["alert"] for a in alerts()}) == sorted(headings)
