@@ -85,7 +85,8 @@ export default defineRailway((ctx) => {
     env: { PORT: String(PORTS.alertmanager) },
   });
 
-  // Private only: Prometheus scrapes it over the private network, so /metrics needs no auth here.
+  // Private only. /metrics can still require a bearer token: set the shared variable
+  // EXPORTER_BEARER_TOKEN and both the exporter and Prometheus (which scrapes with it) pick it up.
   const exporter = service("exporter", {
     source,
     build: dockerfile("exporter/Dockerfile", ["/exporter/**"]),
@@ -98,6 +99,7 @@ export default defineRailway((ctx) => {
       SENTRY_URL: ctx.shared.SENTRY_URL,
       SENTRY_ORG: ctx.shared.SENTRY_ORG,
       SENTRY_AUTH_TOKEN: ctx.shared.SENTRY_AUTH_TOKEN,
+      EXPORTER_BEARER_TOKEN: ctx.shared.EXPORTER_BEARER_TOKEN,
       LOG_FORMAT: "json",
       LOKI_URL: privateUrl(loki, PORTS.loki),
       // Set explicitly: it also wins over the endpoint Railway injects when its own tracing is on.
@@ -113,7 +115,12 @@ export default defineRailway((ctx) => {
     healthcheck: "/-/ready",
     healthcheckTimeout: 300, // replaying a large WAL after a restart takes minutes
     volumeMounts: { "/prometheus": prometheusData },
-    env: { PORT: String(PORTS.prometheus), ...RUN_AS_ROOT },
+    // Its entrypoint writes the token to the file the scrape config reads.
+    env: {
+      PORT: String(PORTS.prometheus),
+      ...RUN_AS_ROOT,
+      EXPORTER_BEARER_TOKEN: ctx.shared.EXPORTER_BEARER_TOKEN,
+    },
   });
 
   const grafanaData = volume("grafana-data");

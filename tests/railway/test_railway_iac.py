@@ -168,6 +168,13 @@ def test_exporter_and_grafana_share_one_sentry_token():
             assert services[name]["variables"][key] == {"type": "sharedReference", "name": key}
 
 
+def test_prometheus_scrapes_the_exporter_with_the_token_the_exporter_checks():
+    services = resources(project(), "service")
+    token = {"type": "sharedReference", "name": "EXPORTER_BEARER_TOKEN"}
+    assert services["exporter"]["variables"]["EXPORTER_BEARER_TOKEN"] == token
+    assert services["prometheus"]["variables"]["EXPORTER_BEARER_TOKEN"] == token
+
+
 def test_evaluation_is_the_same_for_every_environment_apart_from_the_domain():
     """Nothing but the public domain may depend on the environment, so staging tests production."""
     def strip_domain(definition):
