@@ -35,7 +35,7 @@ escalating = stat(
 )
 
 over_threshold_count = stat(
-    "Issues over the paging threshold", "Issues whose distinct impact-tag values in 24h exceed the "
+    "Paging-level issues", "Issues whose distinct impact-tag values in 24h exceed the "
     "threshold of their tag and release_stage tier: the issues SentryIssueHighImpact pages for.",
     [prom(f"count(count by (issue, project) {OVER_THRESHOLD})", instant=True)], unit="short",
     thresholds=steps((None, GREEN), (1, RED)),
@@ -88,7 +88,7 @@ over_threshold = table(
 )
 
 escalating_list = table(
-    "Escalating issues", "Top issues currently escalating, with events in the window and owner. "
+    "Escalating top issues", "Top issues currently escalating, with events in the window and owner. "
     "Click a row to open the issue in Sentry.",
     [prom('sentry_issue_events{project=~"$project"} * on(issue, project) '
           f'group_left(title, assignee, permalink) {ESCALATING_INFO}',

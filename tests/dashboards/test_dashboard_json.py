@@ -110,6 +110,12 @@ def test_panels_are_native_and_self_explaining(name):
 
 
 @each_dashboard
+def test_panel_titles_are_unique_within_a_dashboard(name):
+    titles = [p["title"] for p in panels(DASHBOARD_FILES[name])]
+    assert len(set(titles)) == len(titles)
+
+
+@each_dashboard
 def test_panels_sit_on_the_grid_without_overlapping(name):
     cells = set()
     for panel in panels(DASHBOARD_FILES[name]):
