@@ -13,8 +13,10 @@ from prometheus_client import CollectorRegistry, generate_latest
 from . import tracing
 from .collector import SentryCollector
 from .config import Config
+from .jobs.impact import ImpactPoller
 from .jobs.issues import IssuesPoller
 from .jobs.projects import ProjectDirectory
+from .jobs.releases import ReleasesPoller
 from .jobs.stats import StatsPoller
 from .sentry.client import SentryClient
 from .sentry.errors import AuthError, SentryError
@@ -42,11 +44,20 @@ class Exporter:
         self.client = SentryClient(config.sentry_url, config.token, timeout=config.timeout,
                                    requests_per_second=config.max_requests_per_second)
         directory = ProjectDirectory(self.client, config.org, config.projects, config.projects_refresh)
+        filtered = bool(config.projects)
         self.jobs = [
             Scheduled(IssuesPoller(self.client, config, directory), config.poll_interval),
-            Scheduled(StatsPoller(self.client, config.org, directory, config.billing_day, bool(config.projects)),
+            Scheduled(StatsPoller(self.client, config.org, directory, config.billing_day, filtered),
                       config.stats_interval),
         ]
+        if config.releases_per_project:
+            self.jobs.append(Scheduled(ReleasesPoller(self.client, config.org, directory,
+                                                      config.releases_per_project, filtered),
+                                       config.releases_interval))
+        if config.impact_tags:
+            project_ids = (lambda: [p.id for p in directory.get()]) if filtered else (lambda: ["-1"])
+            self.jobs.append(Scheduled(ImpactPoller(self.client, config.org, config.impact_tags, config.label_tags,
+                                                    config.impact_top, project_ids), config.impact_interval))
         self.store = SnapshotStore(tuple(job.poller.name for job in self.jobs))
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(SentryCollector(self.store, self.client.stats, self.client.pacer.windows, config))

@@ -9,7 +9,9 @@ from prometheus_client.registry import Collector
 
 from . import __version__
 from .config import Config
+from .jobs.impact import ImpactResult
 from .jobs.issues import IssuesResult
+from .jobs.releases import ReleasesResult
 from .jobs.stats import StatsResult
 from .sentry.client import ApiStats
 from .snapshot import SnapshotStore
@@ -27,13 +29,18 @@ class SentryCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         states = self._store.current()
+        results = {name: state.result for name, state in states.items()}
         yield from self._exporter(states)
-        issues = states["issues"].result if "issues" in states else None
+        issues = results.get("issues")
         if isinstance(issues, IssuesResult):
             yield from self._issues(issues)
-        stats = states["stats"].result if "stats" in states else None
-        if isinstance(stats, StatsResult):
-            yield from self._stats(stats)
+        if isinstance(results.get("stats"), StatsResult):
+            yield from self._stats(results["stats"])
+        if isinstance(results.get("impact"), ImpactResult):
+            assignees = issues.assignees if isinstance(issues, IssuesResult) else {}
+            yield from self._impact(results["impact"], assignees)
+        if isinstance(results.get("releases"), ReleasesResult):
+            yield from self._releases(results["releases"])
         yield from self._api_metrics()
 
     def _exporter(self, states) -> Iterator[Metric]:
@@ -136,6 +143,46 @@ class SentryCollector(Collector):
         for category, amount in self._config.quota_budgets:
             budget.add_metric([category], amount)
         yield budget
+
+    def _impact(self, r: ImpactResult, assignees: dict[str, str]) -> Iterator[Metric]:
+        values = GaugeMetricFamily(
+            "sentry_issue_tag_values", "Distinct values of an impact tag (SENTRY_IMPACT_TAGS) on a top issue's events "
+            "in the last 24h, with its routing tags (SENTRY_ISSUE_LABEL_TAGS) and owner as labels." + CACHED,
+            labels=["issue", "project", "tag", "assignee", *r.label_names])
+        for row in r.rows:
+            owner = assignees.get(row.issue, "unknown")  # unknown: not in the unresolved listing
+            for tag, count in sorted(row.tag_values.items()):
+                values.add_metric([row.issue, row.project, tag, owner, *(row.labels[n] for n in r.label_names)],
+                                  count)
+        yield values
+
+    def _releases(self, r: ReleasesResult) -> Iterator[Metric]:
+        info = GaugeMetricFamily("sentry_release_info", "The newest releases of each project; latest=\"true\" marks "
+                                 "the newest. Always 1.", labels=["project", "release", "latest"])
+        for project, versions in sorted(r.latest.items()):
+            for position, version in enumerate(versions):
+                info.add_metric([project, version, "true" if position == 0 else "false"], 1)
+        yield info
+        labels = ["project", "release", "environment"]
+        sessions = GaugeMetricFamily("sentry_release_sessions", "Sessions of a release in the last 24h." + CACHED,
+                                     labels=labels)
+        crash_free = {
+            "sessions": GaugeMetricFamily("sentry_release_crash_free_sessions_ratio",
+                                          "Share of a release's sessions in the last 24h that did not crash (0-1)."
+                                          + CACHED, labels=labels),
+            "users": GaugeMetricFamily("sentry_release_crash_free_users_ratio",
+                                       "Share of a release's users in the last 24h who saw no crash (0-1)." + CACHED,
+                                       labels=labels),
+        }
+        for h in r.health:
+            key = [h.project, h.release, h.environment]
+            sessions.add_metric(key, h.sessions)
+            if h.crash_free_sessions is not None:
+                crash_free["sessions"].add_metric(key, h.crash_free_sessions)
+            if h.crash_free_users is not None:
+                crash_free["users"].add_metric(key, h.crash_free_users)
+        yield sessions
+        yield from crash_free.values()
 
     def _api_metrics(self) -> Iterator[Metric]:
         requests, malformed = self._api.copy()

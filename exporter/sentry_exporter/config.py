@@ -163,6 +163,27 @@ def _secret(value: Any, name: str) -> str:
     return text
 
 
+def label_name(tag: str) -> str:
+    """A Prometheus label name for a Sentry tag: `os.name` -> `os_name`."""
+    name = re.sub(r"[^a-zA-Z0-9_]", "_", tag)
+    return name if re.match(r"[a-zA-Z_]", name) and not name.startswith("__") else f"tag_{name}"
+
+
+RESERVED_LABELS = {"issue", "project", "tag", "assignee", "job", "instance"}
+
+
+def _tags(limit: int) -> Callable[[Any, str], tuple[str, ...]]:
+    def parse(value: Any, name: str) -> tuple[str, ...]:
+        tags = _list(value, name)
+        if len(tags) > limit:
+            raise ConfigError(f"{name} takes at most {limit} tags (a Discover query has 20 fields)")
+        for tag in tags:
+            if label_name(tag) in RESERVED_LABELS:
+                raise ConfigError(f"{name}: tag {tag!r} would clash with the label {label_name(tag)!r}")
+        return tags
+    return parse
+
+
 def _budgets(value: Any, name: str) -> tuple[tuple[str, int], ...]:
     pairs = value.items() if isinstance(value, dict) else (p.split("=", 1) for p in _list(value, name))
     budgets = []
@@ -205,8 +226,8 @@ SETTINGS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "SENTRY_BILLING_DAY": ("billing_day", _number(int, 1, 28)),
     "SENTRY_QUOTA_BUDGETS": ("quota_budgets", _budgets),
     "SENTRY_QUERIES": ("queries", _queries),
-    "SENTRY_IMPACT_TAGS": ("impact_tags", _list),
-    "SENTRY_ISSUE_LABEL_TAGS": ("label_tags", _list),
+    "SENTRY_IMPACT_TAGS": ("impact_tags", _tags(17)),
+    "SENTRY_ISSUE_LABEL_TAGS": ("label_tags", _tags(18)),
     "SENTRY_IMPACT_TOP_ISSUES": ("impact_top", _number(int, 1, 100)),
     "SENTRY_IMPACT_INTERVAL_SECONDS": ("impact_interval", _number(float, 1, 86400)),
     "SENTRY_RELEASES_PER_PROJECT": ("releases_per_project", _number(int, 0, 20)),

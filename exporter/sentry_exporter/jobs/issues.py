@@ -55,6 +55,7 @@ class IssuesResult:
     new_24h: dict[str, int]              # project -> issues first seen in the last 24h
     transitions: dict[tuple[str, str, str], int]   # (project, level, transition) -> since start (counter)
     events_total: dict[tuple[str, str], int]       # (project, level) -> events since start (counter)
+    assignees: dict[str, str]            # short id -> assignee, for every listed issue (impact series use it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +168,7 @@ class IssuesPoller:
             counts=dict(counts), by_environment=bool(self._config.environments), top=tuple(top),
             truncated=truncated, query_counts=dict(query_counts), new_24h=dict(new_24h),
             transitions=dict(self._lifecycle.transitions), events_total=dict(self._lifecycle.events_total),
+            assignees={i.short_id: i.assignee for i in per_issue.values()},
         )
 
     def _list(self, query: str, project_ids: list[str], environment: str | None) -> tuple[list[Issue], bool]:

@@ -1,0 +1,102 @@
+"""Release health: crash-free sessions and users of the latest releases of every project.
+
+Two calls a run: one page of the org's newest releases, then one sessions query for all of them
+grouped by project, release and environment.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from ..sentry.client import SentryClient
+from ..sentry.errors import MalformedResponse
+from .projects import ProjectDirectory
+
+
+@dataclass(frozen=True)
+class ReleaseHealth:
+    project: str
+    release: str
+    environment: str
+    sessions: int
+    crash_free_sessions: float | None
+    crash_free_users: float | None
+
+
+@dataclass(frozen=True)
+class ReleasesResult:
+    latest: dict[str, tuple[str, ...]]      # project -> its newest releases, newest first
+    health: tuple[ReleaseHealth, ...]
+
+
+FIELDS = ("sum(session)", "crash_free_rate(session)", "crash_free_rate(user)")
+
+
+class ReleasesPoller:
+    name = "releases"
+
+    def __init__(self, client: SentryClient, org: str, directory: ProjectDirectory, per_project: int,
+                 filter_projects: bool):
+        self._client, self._org, self._directory = client, org, directory
+        self._per_project, self._filter = per_project, filter_projects
+
+    def poll(self) -> ReleasesResult:
+        projects = self._directory.get()
+        ids = [p.id for p in projects] if self._filter else ["-1"]
+        slugs = {p.id: p.slug for p in projects}
+        wanted = {p.slug for p in projects}
+        body = self._client.get_json("releases", f"organizations/{self._org}/releases/",
+                                     [("per_page", "100")] + [("project", i) for i in ids])
+        if not isinstance(body, list):
+            self._client.stats.count_malformed("releases")
+            raise MalformedResponse("releases", "expected a list of releases")
+        latest: dict[str, list[str]] = defaultdict(list)
+        for release in body:  # newest first
+            version = release.get("version") if isinstance(release, dict) else None
+            if not isinstance(version, str):
+                self._client.stats.count_malformed("releases")
+                continue
+            for project in release.get("projects") or []:
+                slug = project.get("slug") if isinstance(project, dict) else None
+                if slug in wanted and len(latest[slug]) < self._per_project and version not in latest[slug]:
+                    latest[slug].append(version)
+        versions = sorted({v for vs in latest.values() for v in vs})
+        health = self._health(ids, versions, slugs) if versions else ()
+        return ReleasesResult({k: tuple(v) for k, v in latest.items()}, health)
+
+    def _health(self, ids: list[str], versions: list[str], slugs: dict[str, str]) -> tuple[ReleaseHealth, ...]:
+        params = [("field", f) for f in FIELDS] + [
+            ("groupBy", "project"), ("groupBy", "release"), ("groupBy", "environment"),
+            ("statsPeriod", "24h"), ("interval", "1h"), ("includeSeries", "0"),
+            ("query", f"release:[{','.join(_quote(v) for v in versions)}]")] + [("project", i) for i in ids]
+        body = self._client.get_json("sessions", f"organizations/{self._org}/sessions/", params)
+        groups = body.get("groups") if isinstance(body, dict) else None
+        if not isinstance(groups, list):
+            self._client.stats.count_malformed("sessions")
+            raise MalformedResponse("sessions", "response has no list of groups")
+        health = []
+        for group in groups:
+            by = group.get("by") if isinstance(group, dict) else None
+            totals = group.get("totals") if isinstance(group, dict) else None
+            if not isinstance(by, dict) or not isinstance(totals, dict) or not isinstance(by.get("release"), str):
+                self._client.stats.count_malformed("sessions")
+                continue
+            health.append(ReleaseHealth(
+                project=slugs.get(str(by.get("project")), str(by.get("project"))), release=by["release"],
+                environment=str(by.get("environment") or "none"), sessions=int(_number(totals.get("sum(session)")) or 0),
+                crash_free_sessions=_number(totals.get("crash_free_rate(session)")),
+                crash_free_users=_number(totals.get("crash_free_rate(user)"))))
+        return tuple(health)
+
+
+def _quote(version: str) -> str:
+    # Versions such as "web@1.2.0 (45)" need quotes inside a search list.
+    return f'"{version}"' if any(c in version for c in ' ,[]"') else version
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)

@@ -1,0 +1,52 @@
+"""Impact (Discover) and release-health metrics equal the simulator's truth; their cost is fixed."""
+
+import time
+
+from tools import sample_values
+
+DAY = 86400
+
+
+def rows(text, name):
+    return [(dict(k), v) for k, v in sample_values(text, name).items()]
+
+
+def test_impact_values_and_labels_match_truth_with_a_fixed_cost(make_sim, make_exporter):
+    org, server = make_sim()
+    env = {"SENTRY_IMPACT_TAGS": "workspace_id,tenant_id", "SENTRY_ISSUE_LABEL_TAGS": "release_stage,failure_origin",
+           "SENTRY_IMPACT_TOP_ISSUES": "20", "SENTRY_IMPACT_INTERVAL_SECONDS": "1"}
+    text = make_exporter(server, **env).wait_ready().metrics()
+    now = time.time()
+    found = rows(text, "sentry_issue_tag_values")
+    assert len(found) == 40  # 20 issues x 2 impact tags
+    for labels, value in found:
+        issue = org.issue_by_short_id(labels["issue"])
+        assert value == org.truth_tag_values(issue.id, labels["tag"], now), labels
+        assert labels["release_stage"] in ("GA", "Beta", "Alpha")
+        assert labels["failure_origin"]
+        assert labels["assignee"] != "unknown"
+
+
+def test_impact_cost_does_not_grow_with_n(make_sim, make_exporter):
+    for top in ("5", "100"):
+        org, server = make_sim()
+        exporter = make_exporter(server, SENTRY_IMPACT_TAGS="workspace_id", SENTRY_ISSUE_LABEL_TAGS="release_stage",
+                                 SENTRY_IMPACT_TOP_ISSUES=top, SENTRY_IMPACT_INTERVAL_SECONDS="3600").wait_ready()
+        exporter.metrics()
+        assert len([r for r in server.request_log if r.endpoint == "events"]) == 2, top
+
+
+def test_release_health_matches_truth(make_sim, make_exporter):
+    org, server = make_sim()
+    text = make_exporter(server, SENTRY_RELEASES_PER_PROJECT="2").wait_ready().metrics()
+    now = time.time()
+    latest = [labels for labels, _ in rows(text, "sentry_release_info") if labels["latest"] == "true"]
+    assert {l["project"] for l in latest} == {p.slug for p in org.projects.values()}
+    ratios = rows(text, "sentry_release_crash_free_sessions_ratio")
+    assert ratios
+    hour = 3600
+    for labels, value in ratios:
+        # statsPeriod=24h at 1h rounds out to whole hours, like Sentry
+        truth = org.truth_sessions((now // hour - 24) * hour, (now // hour + 1) * hour, project=labels["project"],
+                                   release=labels["release"], environment=labels["environment"])
+        assert abs(value - truth["crash_free_sessions"]) < 1e-9, labels
