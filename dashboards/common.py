@@ -89,7 +89,7 @@ def explore_url(datasource, query_key, query, time_from="now-1h"):
     pane = {"datasource": datasource["uid"],
             "queries": [{"refId": "A", "datasource": datasource, query_key: query}],
             "range": {"from": time_from, "to": "now"}}
-    return "/explore?schemaVersion=1&orgId=1&panes=" + quote(json.dumps({"a": pane}, sort_keys=True), safe="")
+    return "/explore?schemaVersion=1&orgId=1&panes=" + quote(json.dumps({"a": pane}, sort_keys=True, separators=(",", ":")), safe="")
 
 
 # ---------------------------------------------------------------- panels

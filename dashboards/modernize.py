@@ -99,10 +99,12 @@ def _cell_type(display_mode):
 
 
 def _target(target, panel_datasource):
-    target = {k: v for k, v in target.items() if k not in LEGACY_TARGET_KEYS}
+    target = dict(target)
     if not target.get("datasource"):
         target["datasource"] = panel_datasource
-    if target["datasource"] and target["datasource"].get("type") == "prometheus":
+    if target["datasource"].get("type") == "prometheus":
+        # grafanalib's Target copies expr into `query` and adds Graphite-era fields.
+        target = {k: v for k, v in target.items() if k not in LEGACY_TARGET_KEYS}
         target.setdefault("editorMode", "code")
         target["range"] = not target.get("instant", False)
         for key in ("interval", "legendFormat"):

@@ -174,6 +174,9 @@ def test_issue_permalinks_are_clickable():
 
 def test_exporter_health_links_to_logs_and_traces():
     health = DASHBOARD_FILES["sentry-exporter-health"]
+    queries = {t["datasource"]["type"]: t.get("expr") or t.get("query") for _, t in targets(health)}
+    assert queries["loki"] == '{service="sentry-exporter"}'
+    assert queries["tempo"] == '{resource.service.name="sentry-exporter"}'
     urls = [link["url"] for link in health["links"] if link["type"] == "link"]
     assert any("%22loki%22" in u for u in urls) and any("%22tempo%22" in u for u in urls)
     types = {p["datasource"]["type"] for p in panels(health) if "datasource" in p}
@@ -184,3 +187,13 @@ def test_generated_files_are_sorted_and_end_with_newline():
     for path in GENERATED.glob("*.json"):
         text = path.read_text()
         assert text == json.dumps(json.loads(text), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_modernize_is_what_makes_grafanalib_output_valid():
+    from grafanalib._gen import DashboardEncoder
+    from modernize import modernize
+    source = DASHBOARDS / "sentry-overview.dashboard.py"
+    raw = json.loads(json.dumps(build.load(source).to_json_data(), cls=DashboardEncoder))
+    assert raw["schemaVersion"] < 39 and "rows" in raw and "sharedCrosshair" in raw
+    assert list(DASHBOARD_SCHEMA.iter_errors(raw)), "grafanalib's raw output was expected to fail the schema"
+    assert not list(DASHBOARD_SCHEMA.iter_errors(modernize(raw)))
