@@ -1,0 +1,59 @@
+"""Lifecycle counters: transitions and event growth between polls, with no burst after a restart."""
+
+import time
+
+from tools import sample_values, wait_for
+
+
+def counter(text, name, **labels):
+    return sum(v for k, v in sample_values(text, name).items() if all((a, b) in k for a, b in labels.items()))
+
+
+def polls(server):
+    return len([r for r in server.request_log if r.endpoint == "issues"])
+
+
+def test_transitions_and_event_growth_follow_the_org(make_sim, make_exporter):
+    org, server = make_sim()
+    exporter = make_exporter(server, SENTRY_POLL_INTERVAL_SECONDS="1").wait_ready()
+    baseline = exporter.metrics()
+    # the first poll only sets the baseline: no phantom burst
+    assert counter(baseline, "sentry_issue_transitions_total") == 0
+    assert counter(baseline, "sentry_issue_events_total") == 0
+
+    now = time.time()
+    old = next(i for i in org.issues.values() if i.status == "unresolved" and i.substatus == "ongoing"
+               and i.project.slug == "billing")
+    fresh = org.create_issue("billing", level="fatal", created=now)
+    org.record_events(fresh.id, n=7, at=now, environment="production")
+    org.record_events(old.id, n=11, at=now, environment="production")
+    org.set_status(old.id, "unresolved", substatus="regressed", at=now)
+    leaving = next(i for i in org.issues.values() if i.status == "unresolved" and i.project.slug == "api-backend")
+    org.set_status(leaving.id, "resolved", at=now)
+
+    def settled():
+        text = exporter.metrics()
+        return text if counter(text, "sentry_issue_transitions_total", transition="left") >= 1 else None
+
+    text = wait_for(settled, 20, what="the next poll")
+    assert counter(text, "sentry_issue_transitions_total", project="billing", level="fatal", transition="new") == 1
+    assert counter(text, "sentry_issue_transitions_total", project="billing", transition="regressed") == 1
+    assert counter(text, "sentry_issue_transitions_total", project="api-backend", transition="left") == 1
+    assert counter(text, "sentry_issue_events_total", project="billing", level="fatal") >= 7
+    assert counter(text, "sentry_issue_events_total", project="billing") == 7 + 11
+    assert counter(text, "sentry_issue_transitions_total") == 3
+
+    # nothing changes: more polls add nothing
+    seen = polls(server)
+    wait_for(lambda: polls(server) >= seen + 6, 20, what="two more polls")
+    assert counter(exporter.metrics(), "sentry_issue_events_total") == 18
+    assert counter(exporter.metrics(), "sentry_issue_transitions_total") == 3
+
+
+def test_new_24h_gauge_equals_truth(make_sim, make_exporter):
+    org, server = make_sim()
+    text = make_exporter(server).wait_ready().metrics()
+    truth = org.truth_new_24h(time.time())
+    got = {dict(k)["project"]: v for k, v in sample_values(text, "sentry_issues_new_24h").items()}
+    assert got == {k: float(v) for k, v in truth.items()}
+    assert sum(got.values()) > 0
