@@ -12,7 +12,8 @@ import threading
 from dataclasses import replace
 from typing import Mapping, Sequence
 
-from . import __version__, logs
+from . import __version__, logs, telemetry
+from .app import Exporter
 from .config import Config, ConfigError, load_config
 
 log = logging.getLogger("sentry_exporter")
@@ -50,17 +51,24 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     try:
         args = parse_args(argv)
         config = load_config(environ, args.config, demo=args.demo)
+        logs.setup(config.log_level.upper(), config.log_format)
+        shipping = telemetry.setup(config, environ)
     except ConfigError as e:
         print(f"sentry-exporter: {e}", file=sys.stderr)
         return 2
-    logs.setup(config.log_level.upper(), config.log_format)
+    try:
+        return _run(config, args.once)
+    finally:
+        shipping.close()
+
+
+def _run(config: Config, once: bool) -> int:
     if config.demo:
         config, _ = start_demo(config)
         log.info("demo mode: serving a simulated org, not Sentry")
 
-    from .app import Exporter
     exporter = Exporter(config)
-    if args.once:
+    if once:
         ok = exporter.poll_once()
         sys.stdout.write(exporter.exposition().decode())
         return 0 if ok else 1
