@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 from . import api_events, api_issues, api_org, api_releases, api_stats
 from .context import Request, Response
 from .control import Faults, RateLimiter, RequestLog, RequestRecord
-from .errors import NOT_FOUND, ApiError
+from .errors import FORBIDDEN, NOT_FOUND, ApiError
 from .model import Org
 
 _ORG = r"^/api/0/organizations/(?P<org>[^/]+)/"
@@ -164,111 +164,112 @@ class _Handler(BaseHTTPRequestHandler):
         params = parse_qs(split.query, keep_blank_values=True)
         endpoint, handler, path_args = sim.dispatch(path)
         fault = sim.faults.take(endpoint) if endpoint else None
-        fault_name = None
         if fault and fault.slow_seconds:
             time.sleep(fault.slow_seconds)
-            fault_name = "slow"
-        if sim.latency_seconds:
-            time.sleep(sim.latency_seconds)
         caller, auth_error = sim.authenticate(self.headers.get("Authorization"))
-        rate = None
         rate_key = caller or self.client_address[0]
-        status = 500
+        rate = None
         try:
             if fault and (fault.status or fault.html_error):
-                fault_name = "html_error" if fault.html_error else f"status_{fault.status}"
-                status = self._send_fault(sim, fault, endpoint, rate_key)
-                return
-            if handler is None:
-                status = self._send_json(404, {"detail": NOT_FOUND})
-                return
-            if auth_error:
-                status = self._send_json(auth_error.status, auth_error.body,
-                                         {"WWW-Authenticate": 'xBasic realm="api"'})
-                return
-            rate = sim.rate_limiter.enter(rate_key, endpoint)
-            if rate is not None and not rate.allowed:
-                status = self._send_raw(429, json.dumps(rate.body, separators=(",", ":")).encode(), "text/html; charset=utf-8", rate.headers)
-                return
-            try:
-                response = sim.handle(endpoint, handler, path, params, path_args)
-                status, body, headers = response.status, response.body, dict(response.headers)
-            except ApiError as error:
-                status, body, headers = error.status, error.body, dict(error.headers)
-            except Exception:  # noqa: BLE001 - a simulator bug must look like Sentry's 500, not kill the thread
-                traceback.print_exc()
-                status, body, headers = 500, {"detail": "Internal Error", "errorId": secrets.token_hex(16)}, {}
-            if rate is not None:
-                headers.update(rate.headers)
-            payload = json.dumps(body, separators=(",", ":")).encode()
-            if fault and fault.malformed:
-                fault_name = "malformed"
-                payload = payload[: max(len(payload) // 2, 1)]
-                status = 200
-            if fault and fault.reset:
-                fault_name = "reset"
-                self._send_reset(status, payload, headers)
-                return
-            self._send_raw(status, payload, "application/json", headers)
+                reply = _fault_reply(sim, fault, endpoint)
+            elif handler is None:
+                reply = _json_reply(404, {"detail": NOT_FOUND})
+            elif auth_error:
+                reply = _json_reply(auth_error.status, auth_error.body, {"WWW-Authenticate": 'xBasic realm="api"'})
+            else:
+                rate = sim.rate_limiter.enter(rate_key, endpoint)
+                if rate is not None and not rate.allowed:
+                    reply = _rate_limited_reply(rate.body, rate.headers)
+                else:
+                    if sim.latency_seconds:  # processing time: the request counts as in flight meanwhile
+                        time.sleep(sim.latency_seconds)
+                    reply = _api_reply(sim, endpoint, handler, path, params, path_args)
+                    if rate is not None:
+                        reply.headers.update(rate.headers)
+                    if fault and fault.malformed:
+                        reply.status, reply.payload, reply.fault = 200, reply.payload[: max(len(reply.payload) // 2, 1)], "malformed"
+                    elif fault and fault.reset:
+                        reply.fault = "reset"
+            if fault and fault.slow_seconds and reply.fault is None:
+                reply.fault = "slow"
+            # Logged before the answer leaves, so a client that saw the answer also sees the record.
+            sim.log.append(RequestRecord("GET", path, endpoint, params, reply.status, sim.clock(), reply.fault))
+            self._send(reply)
         finally:
             if rate is not None:
                 sim.rate_limiter.leave(rate_key, endpoint)
-            sim.log.append(RequestRecord("GET", path, endpoint, params, status, sim.clock(), fault_name))
 
-    def _send_fault(self, sim: SimulatorServer, fault, endpoint: str, caller: str) -> int:
-        if fault.html_error:
-            status = fault.status or 502
-            body = (f"<html><head><title>{status} Bad Gateway</title></head><body><center><h1>{status} Bad Gateway"
-                    f"</h1></center><hr><center>nginx</center></body></html>\n").encode()
-            return self._send_raw(status, body, "text/html")
-        status = fault.status
-        headers = {}
-        if status == 429:
-            limit = sim.rate_limiter.limit_for(endpoint) or 40
-            window = int(sim.rate_limiter.now())
-            headers = {"X-Sentry-Rate-Limit-Limit": str(limit), "X-Sentry-Rate-Limit-Remaining": "0",
-                       "X-Sentry-Rate-Limit-Reset": str(window + 1),
-                       "X-Sentry-Rate-Limit-ConcurrentLimit": str(CONCURRENT_LIMIT),
-                       "X-Sentry-Rate-Limit-ConcurrentRemaining": str(CONCURRENT_LIMIT - 1)}
-            body = {"detail": f"You are attempting to use this endpoint too frequently. Limit is {limit} requests in 1 seconds"}
-            return self._send_raw(429, json.dumps(body, separators=(",", ":")).encode(), "text/html; charset=utf-8", headers)
-        if status >= 500:
-            body = {"detail": "Internal Error", "errorId": secrets.token_hex(16)}
-        elif status == 401:
-            body = {"detail": "Invalid token"}
-        elif status == 403:
-            body = {"detail": "You do not have permission to perform this action."}
-        elif status == 404:
-            body = {"detail": NOT_FOUND}
-        else:
-            body = {"detail": "Injected fault"}
-        return self._send_json(status, body)
-
-    def _send_json(self, status: int, body, headers: dict | None = None) -> int:
-        return self._send_raw(status, json.dumps(body, separators=(",", ":")).encode(), "application/json", headers)
-
-    def _send_raw(self, status: int, payload: bytes, content_type: str, headers: dict | None = None) -> int:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in (headers or {}).items():
+    def _send(self, reply: "_Reply") -> None:
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.payload)))
+        for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(payload)
-        return status
-
-    def _send_reset(self, status: int, payload: bytes, headers: dict) -> None:
-        """Promise the full body, send half, then drop the connection."""
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload[: len(payload) // 2])
+        if reply.fault != "reset":
+            self.wfile.write(reply.payload)
+            return
+        # Promise the full body, send half, then drop the connection.
+        self.wfile.write(reply.payload[: len(reply.payload) // 2])
         self.wfile.flush()
         self.close_connection = True
         try:
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+class _Reply:
+    def __init__(self, status: int, payload: bytes, content_type: str = "application/json",
+                 headers: dict | None = None, fault: str | None = None):
+        self.status, self.payload, self.content_type = status, payload, content_type
+        self.headers = dict(headers or {})
+        self.fault = fault
+
+
+def _dumps(body) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def _json_reply(status: int, body, headers: dict | None = None) -> _Reply:
+    return _Reply(status, _dumps(body), headers=headers)
+
+
+def _rate_limited_reply(body: dict, headers: dict, fault: str | None = None) -> _Reply:
+    # The middleware builds a bare HttpResponse: Django's default content type, JSON bytes, no Retry-After.
+    return _Reply(429, _dumps(body), "text/html; charset=utf-8", headers, fault)
+
+
+def _api_reply(sim: SimulatorServer, endpoint, handler, path, params, path_args) -> _Reply:
+    try:
+        response = sim.handle(endpoint, handler, path, params, path_args)
+        return _json_reply(response.status, response.body, response.headers)
+    except ApiError as error:
+        return _json_reply(error.status, error.body, error.headers)
+    except Exception:  # noqa: BLE001 - a simulator bug must look like Sentry's 500, not kill the thread
+        traceback.print_exc()
+        return _json_reply(500, {"detail": "Internal Error", "errorId": secrets.token_hex(16)})
+
+
+def _fault_reply(sim: SimulatorServer, fault, endpoint: str) -> _Reply:
+    if fault.html_error:
+        status = fault.status or 502
+        page = (f"<html><head><title>{status} Bad Gateway</title></head><body><center><h1>{status} Bad Gateway"
+                f"</h1></center><hr><center>nginx</center></body></html>\n").encode()
+        return _Reply(status, page, "text/html", fault="html_error")
+    status = fault.status
+    name = f"status_{status}"
+    if status == 429:
+        limit = sim.rate_limiter.limit_for(endpoint) or 40
+        window = int(sim.rate_limiter.now())
+        headers = {"X-Sentry-Rate-Limit-Limit": str(limit), "X-Sentry-Rate-Limit-Remaining": "0",
+                   "X-Sentry-Rate-Limit-Reset": str(window + 1),
+                   "X-Sentry-Rate-Limit-ConcurrentLimit": str(CONCURRENT_LIMIT),
+                   "X-Sentry-Rate-Limit-ConcurrentRemaining": str(CONCURRENT_LIMIT - 1)}
+        body = {"detail": f"You are attempting to use this endpoint too frequently. Limit is {limit} requests in 1 seconds"}
+        return _rate_limited_reply(body, headers, name)
+    if status >= 500:
+        body = {"detail": "Internal Error", "errorId": secrets.token_hex(16)}
+    else:
+        body = {"detail": {401: "Invalid token", 403: FORBIDDEN, 404: NOT_FOUND}.get(status, "Injected fault")}
+    return _Reply(status, _dumps(body), fault=name)
