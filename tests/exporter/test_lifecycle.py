@@ -1,5 +1,6 @@
 """Lifecycle counters: transitions and event growth between polls, with no burst after a restart."""
 
+import json
 import time
 
 from tools import sample_values, wait_for
@@ -48,6 +49,12 @@ def test_transitions_and_event_growth_follow_the_org(make_sim, make_exporter):
     wait_for(lambda: polls(server) >= seen + 6, 20, what="two more polls")
     assert counter(exporter.metrics(), "sentry_issue_events_total") == 18
     assert counter(exporter.metrics(), "sentry_issue_transitions_total") == 3
+
+    # each transition is one JSON log line (Grafana annotates from these through Loki)
+    _, err = exporter.stop()
+    lines = [json.loads(line) for line in err.splitlines() if '"issue_transition"' in line]
+    assert {(e["transition"], e["issue"]) for e in lines} == {("new", fresh.short_id), ("regressed", old.short_id)}
+    assert all(e["trace_id"] for e in lines)
 
 
 def test_new_24h_gauge_equals_truth(make_sim, make_exporter):

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from ..config import Config
 from ..sentry.client import SentryClient
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 UNRESOLVED = "is:unresolved"
 DAY = 86400.0
+MAX_TRANSITION_LOGS = 100  # per poll: a mass event is counted in full but not logged line by line
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,18 +203,27 @@ class IssuesPoller:
     def _observe_lifecycle(self, current: dict[str, Issue], now: float, complete: bool) -> None:
         life = self._lifecycle
         baseline = life.previous_poll is None  # the first poll after a start only sets the baseline
+        logged = 0
         for issue in current.values():
             before = life.known.get(issue.id)
             key = (issue.project, issue.level)
             if not baseline:
+                seen = []
                 if before is not None:
                     life.events_total[key] += max(0, issue.lifetime_events - before.lifetime_events)
                 elif issue.first_seen is not None and issue.first_seen >= life.previous_poll:
-                    life.transitions[key + ("new",)] += 1
+                    seen.append("new")
                     life.events_total[key] += issue.lifetime_events  # all of a new issue's events are new
-                for transition in ("regressed", "escalating"):
-                    if issue.substatus == transition and (before is None or before.substatus != transition):
-                        life.transitions[key + (transition,)] += 1
+                seen += [t for t in ("regressed", "escalating")
+                         if issue.substatus == t and (before is None or before.substatus != t)]
+                for transition in seen:
+                    life.transitions[key + (transition,)] += 1
+                    if logged < MAX_TRANSITION_LOGS:  # one line each, for Grafana annotations from Loki
+                        logged += 1
+                        log.info("issue %s: %s", transition, issue.short_id, extra={
+                            "event": "issue_transition", "transition": transition, "issue": issue.short_id,
+                            "project": issue.project, "level": issue.level, "assignee": issue.assignee,
+                            "title": issue.title, "permalink": issue.permalink})
             life.known[issue.id] = _Known(issue.project, issue.level, issue.substatus, issue.lifetime_events)
         if complete:
             # Left the unresolved set: resolved, archived, merged or aged out of the window.
