@@ -20,7 +20,6 @@ import yaml
 
 TEAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 CHANNELS = ("SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY", "WEBHOOK_URL")
-TEAM_VARIABLE = re.compile(r"ALERT_TEAM_(.+)_(%s)(?:_FILE)?" % "|".join(CHANNELS))
 
 
 class ConfigError(Exception):
@@ -76,10 +75,11 @@ def parse_teams(env: dict[str, str]) -> dict[str, str]:
         if suffix in teams:
             raise ConfigError(f"ALERT_TEAMS: {teams[suffix]!r} and {team!r} share the variables ALERT_TEAM_{suffix}_*")
         teams[suffix] = team
+    known = {f"ALERT_TEAM_{suffix}_{channel}{file}" for suffix in teams for channel in CHANNELS
+             for file in ("", "_FILE")}
     for name in env:
-        match = TEAM_VARIABLE.fullmatch(name)
-        if match and env[name].strip() and match.group(1) not in teams:
-            raise ConfigError(f"{name} is set but no team in ALERT_TEAMS has the suffix {match.group(1)}")
+        if name.startswith("ALERT_TEAM_") and env[name].strip() and name not in known:
+            raise ConfigError(f"{name} is set but names no team in ALERT_TEAMS or no channel")
     return teams
 
 
