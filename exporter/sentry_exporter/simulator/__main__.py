@@ -1,0 +1,72 @@
+"""``python -m sentry_exporter.simulator``: run the fake Sentry standalone (benchmarks, manual tests)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from .demo import DemoDriver, build_demo_org
+from .generate import build_org
+from .server import SimulatorServer
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        """Bad input: one line and exit code 2, no usage dump."""
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = _Parser(prog="python -m sentry_exporter.simulator",
+                                     description="Serve a fake Sentry organization under /api/0/.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--token", default="sntrys_simulator", help="the only accepted bearer token")
+    parser.add_argument("--org", default="acme", help="organization slug (ignored with --demo)")
+    parser.add_argument("--projects", type=int, default=5)
+    parser.add_argument("--issues", type=int, default=1000, help="unresolved issues to generate")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rate-limit", type=int, default=None,
+                        help="requests per second per endpoint, like sentry.io (default: none, like self-hosted)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    parser.add_argument("--public-url", default=None, help="host written into Link headers and permalinks")
+    parser.add_argument("--demo", action="store_true", help="the demo org, kept lively in real time")
+    args = parser.parse_args(argv)
+    for name in ("port", "projects", "issues"):
+        if getattr(args, name) < 0:
+            parser.error(f"--{name} must not be negative")
+    if args.rate_limit is not None and args.rate_limit < 1:
+        parser.error("--rate-limit must be at least 1")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.demo:
+        org = build_demo_org()
+    else:
+        org = build_org(slug=args.org, projects=args.projects, unresolved=args.issues, seed=args.seed)
+    try:
+        server = SimulatorServer(org, host=args.host, port=args.port, token=args.token,
+                                 rate_limit_per_second=args.rate_limit, latency_seconds=args.latency,
+                                 public_url=args.public_url)
+    except OSError as error:
+        print(f"cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+        return 1
+    server.start()
+    driver = DemoDriver(org).start() if args.demo else None
+    print(f"SENTRY_URL={server.url} SENTRY_AUTH_TOKEN={args.token} SENTRY_ORG={org.slug}", flush=True)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    if driver:
+        driver.stop()
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The standalone command works, and the simulator is fast enough for the 50k-issue benchmark."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+
+import requests
+from conftest import NOW, TOKEN, Api
+
+from sentry_exporter.simulator import FakeClock, SimulatorServer, build_org
+
+
+def test_standalone_command_prints_url_and_token_and_serves():
+    process = subprocess.Popen([sys.executable, "-m", "sentry_exporter.simulator", "--port", "0", "--issues", "50",
+                                "--token", "sntrys_cli", "--rate-limit", "10"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        match = re.fullmatch(r"SENTRY_URL=(http://127\.0\.0\.1:\d+) SENTRY_AUTH_TOKEN=(\S+) SENTRY_ORG=(\S+)\n", line)
+        assert match, line
+        url, token, org = match.groups()
+        response = requests.get(f"{url}/api/0/organizations/{org}/issues/", params={"query": "is:unresolved"},
+                                headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert response.status_code == 200 and len(response.json()) == 50 + 7  # + regressed, escalating, 5 new
+        assert response.headers["X-Sentry-Rate-Limit-Limit"] == "10"
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+
+
+def test_standalone_command_rejects_bad_input_in_one_line():
+    result = subprocess.run([sys.executable, "-m", "sentry_exporter.simulator", "--rate-limit", "0"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--rate-limit" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_50k_org_builds_fast_and_pages_in_milliseconds():
+    started = time.perf_counter()
+    org = build_org(projects=5, unresolved=50_000, resolved=0, ignored=0, seed=1, now=NOW)
+    built = time.perf_counter() - started
+    assert built < 10, f"building 50k issues took {built:.1f}s"
+    with SimulatorServer(org, clock=FakeClock(NOW), token=TOKEN) as srv:
+        api = Api(srv)
+        params = {"query": "is:unresolved", "statsPeriod": "14d", "limit": 100}
+        first = api.get("organizations/acme/issues/", params)  # pays for the one search
+        assert first.headers["X-Hits"] == "1000" and len(first.json()) == 100
+        pages, cursor = 0, None
+        started = time.perf_counter()
+        for _ in range(40):
+            page_params = dict(params, cursor=cursor) if cursor else params
+            response = api.get("organizations/acme/issues/", page_params)
+            assert len(response.json()) == 100
+            cursor = re.search(r'rel="next"; results="true"; cursor="([^"]+)"', response.headers["Link"]).group(1)
+            pages += 1
+        per_page = (time.perf_counter() - started) / pages
+        assert per_page < 0.05, f"{per_page * 1000:.1f} ms per 100-issue page"
