@@ -3,6 +3,7 @@ image pins v3.5, and the config keeps to syntax both accept."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -103,3 +104,17 @@ def test_entrypoint_without_a_token_keeps_a_mounted_file_or_creates_an_empty_one
 def test_entrypoint_fails_loudly_when_it_cannot_write_the_token(tmp_path):
     result = run_entrypoint(tmp_path / "missing-dir", {"EXPORTER_BEARER_TOKEN": "x"})
     assert result.returncode != 0 and "env" not in result.stdout
+
+
+def test_image_runs_the_tested_entrypoint_and_it_writes_the_file_the_scrape_job_reads():
+    from stackfiles import dockerfile_instructions
+    steps = dockerfile_instructions(PROMETHEUS_DIR / "Dockerfile")
+    copies = dict(reversed([tuple(a.split()[-2:]) for w, a in steps if w == "COPY"]))
+    entrypoint = json.loads([a for w, a in steps if w == "ENTRYPOINT"][-1])
+    assert entrypoint == ["/bin/sh", copies["provisioning/prometheus/entrypoint.sh"], "/bin/prometheus"]
+    (job,) = [j for j in prometheus_config()["scrape_configs"] if j["job_name"] == "sentry-exporter"]
+    credentials = job["authorization"]["credentials_file"]
+    default_dir = re.search(r"PROMETHEUS_SECRETS_DIR:-([^}]+)\}", ENTRYPOINT.read_text()).group(1)
+    assert credentials == f"{default_dir}/exporter-bearer-token"
+    run = " ".join(a for w, a in steps if w == "RUN")
+    assert default_dir in run and "chown nobody" in run  # created writable for the nobody user
