@@ -222,3 +222,22 @@ def container_command(path: Path) -> list[str]:
 
 def _shell_wrapped(args: str) -> list[str]:
     return json.loads(args) if args.startswith("[") else ["/bin/sh", "-c", args]
+
+
+def copied_files(path: Path) -> dict[str, Path]:
+    """{path inside the image: file in the repository} for files COPY puts into the image."""
+    files: dict[str, Path] = {}
+    for ins in read_dockerfile(path):
+        if ins.keyword not in ("COPY", "ADD"):
+            continue
+        flags, words = _split_flags(ins.args)
+        if "from" in flags or len(words) < 2:
+            continue
+        destination = words[-1]
+        for source in words[:-1]:
+            for match in glob.glob(str(ROOT / source.lstrip("/"))):
+                match = Path(match)
+                if match.is_file():
+                    inside = destination + match.name if destination.endswith("/") else destination
+                    files[inside] = match
+    return files
