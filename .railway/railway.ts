@@ -47,7 +47,7 @@ function privateUrl(target: ServiceNode, port: number): string {
 
 // The one public endpoint. Railway service domains are global, so the name carries the project id.
 function grafanaDomain(ctx: RailwayContext): string {
-  const env = (ctx.environment ?? "production").toLowerCase().replace(/[^a-z0-9-]+/g, "-");
+  const env = (ctx.environment ?? "production").toLowerCase().replace(/[^a-z0-9]+/g, "-").slice(0, 40);
   const unique = (ctx.projectId ?? ctx.randomString("grafana-domain", 4)).slice(0, 8);
   return `grafana-${env}-${unique}.up.railway.app`;
 }

@@ -117,7 +117,8 @@ def test_grafana_domain_is_stable_per_project_and_differs_between_projects():
     assert first == domain("production", "11111111-aaaa")
     assert first != domain("production", "22222222-bbbb")
     assert re.fullmatch(r"[a-z0-9-]{1,63}\.up\.railway\.app", first)
-    assert re.fullmatch(r"[a-z0-9-]{1,63}\.up\.railway\.app", domain("Staging Env", "33333333"))
+    for environment in ("Staging Env", "pr-1234/feature_branch", "a" * 80):
+        assert re.fullmatch(r"[a-z0-9-]{1,63}\.up\.railway\.app", domain(environment, "33333333"))
 
 
 def test_internal_urls_are_references_to_services_on_the_ports_they_serve():
