@@ -165,3 +165,17 @@ def test_compose_and_railway_point_each_service_at_the_same_peers(compose):
             expected = f"http://${{{{{host}.RAILWAY_PRIVATE_DOMAIN}}}}:{port}{path}"
             assert railway_vars.get(key) == expected, f"{name}.{key}: compose {value}, Railway {railway_vars.get(key)}"
     assert compared, "compose gives no service an internal URL to compare"
+
+
+IPV4_ONLY_LISTEN = re.compile(
+    r"(listen[-_.]address|http_listen_address|grpc_listen_address|http_addr|endpoint|EXPORTER_HOST)"
+    r"[\"']?\s*[=:]\s*[\"']?(0\.0\.0\.0|127\.0\.0\.1|localhost)(:\d+)?\b", re.I)
+
+
+def test_no_service_listens_on_ipv4_only():
+    """Railway's private network is IPv6-only in environments created before 16 October 2025:
+    a listener on 0.0.0.0 or 127.0.0.1 is unreachable from its peers there."""
+    files = provisioning_files() + [ROOT / "exporter" / "Dockerfile", COMPOSE_FILE]
+    offending = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in files if p.exists()
+                 for m in IPV4_ONLY_LISTEN.finditer(without_comments(p))]
+    assert not offending, offending
