@@ -164,3 +164,12 @@ def test_exporter_image_listens_on_all_interfaces_including_ipv6():
     env = image_env(read_dockerfile(require_file(SERVICES["exporter"].dockerfile, LANDS_WITH_STACK)))
     assert env.get("EXPORTER_HOST", "::") == "::", "Railway's private network may be IPv6-only"
     assert "EXPORTER_PORT" not in env, "EXPORTER_PORT would override the PORT Railway sets"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_compose_builds_the_same_dockerfile_from_the_same_context(name):
+    """One set of images: compose and Railway bake the same Dockerfile and provisioning files."""
+    compose = yaml.safe_load(require_file("docker-compose.yml", LANDS_WITH_STACK).read_text(encoding="utf-8"))
+    build = compose["services"][name]["build"]
+    assert os.path.normpath(build["context"]) == "."
+    assert build["dockerfile"] == resources(project(), "service")[name]["build"]["dockerfilePath"]
