@@ -157,3 +157,10 @@ def test_mutations_show_up_in_the_next_request():
         assert api.json(ISSUES, {"query": "is:unresolved"}) == []
         (got,) = api.json(ISSUES, {"query": "is:resolved"})
         assert (got["status"], got["substatus"], got["assignedTo"]["type"]) == ("resolved", None, "user")
+
+
+def test_short_id_lookup_is_a_direct_hit_without_link(api, org):
+    issue = next(i for i in org.issues.values() if i.status == "unresolved")
+    response = api.get(ISSUES, {"query": issue.short_id, "shortIdLookup": "1"})
+    assert response.headers["X-Sentry-Direct-Hit"] == "1" and "Link" not in response.headers
+    assert [i["id"] for i in response.json()] == [str(issue.id)]

@@ -35,11 +35,15 @@ def org_issues(request: Request) -> Response:
     slugs = {p.slug: p for p in org.projects.values()}
     query = parse_issue_query(text, request.now, slugs)
     project_ids = frozenset(p.id for p in projects)
+    opts = SerializeOptions(request.link_base, start, end, request.now, environments, group_stats or None,
+                            query, expand, collapse)
+    direct = org.issue_by_short_id(text.strip()) if request.first("shortIdLookup") == "1" else None
+    if direct is not None and direct.project.id in project_ids:
+        # A short-id lookup answers with the issue itself, no pagination (contract 4b).
+        return Response([serialize_issue(direct, org, opts)], headers={"X-Sentry-Direct-Hit": "1"})
     listing = search_issues(org, project_ids, environments, start, end, query, sort,
                             (project_ids, environments, text, sort))
     page = score_page(listing.neg_scores, listing.issues, cursor, limit, listing.scores)
-    opts = SerializeOptions(request.link_base, start, end, request.now, environments, group_stats or None,
-                            query, expand, collapse)
     body = [serialize_issue(issue, org, opts) for issue in page.items]
     hits = min(len(listing.issues), MAX_HITS)
     return paged(request, page, body, {"X-Hits": str(hits), "X-Max-Hits": str(MAX_HITS)})

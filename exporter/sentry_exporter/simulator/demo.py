@@ -125,6 +125,8 @@ class DemoDriver:
                 self.log.append((now, "escalating", issue.short_id))
             if self._due("sessions", 60, now):
                 self._sessions(now)
+            if self._due("compact", HOUR, now):
+                org.compact(now - 25 * HOUR)  # the 24h panels stay exact; older history by the hour
 
     def _traffic(self, now: float, unresolved: list) -> None:
         rng, org = self.rng, self.org

@@ -309,6 +309,32 @@ class Org:
             cell["errored_users"] = max(cell["errored_users"], int(errored_users))
             self._changed()
 
+    def compact(self, before: float, bucket: int = HOUR) -> int:
+        """Merge each issue's batches older than ``before`` per (bucket, environment, tags), keeping counts,
+        distinct users and tag values exact; only their times move to the bucket's last event. The earliest
+        batch stays so firstSeen is kept. Keeps a long-running demo small. Returns batches removed."""
+        removed = 0
+        with self.lock:
+            for issue in self.issues.values():
+                if len(issue.batches) < 3:
+                    continue
+                earliest = min(issue.batches, key=lambda b: b[0])
+                rest = [b for b in issue.batches if b is not earliest]
+                old = [b for b in rest if b[0] < before]
+                if len(old) < 2:
+                    continue
+                merged: dict = {}
+                for ts, env, n, users, tags in old:
+                    key = (int(ts // bucket), env, tags)
+                    prev = merged.get(key)
+                    merged[key] = (ts, env, n, users, tags) if prev is None else (
+                        max(prev[0], ts), env, prev[2] + n, max(prev[3], users), tags)
+                issue.batches = [earliest, *merged.values(), *(b for b in rest if b[0] >= before)]
+                removed += len(old) - len(merged)
+            if removed:
+                self._changed()
+        return removed
+
     # ------------------------------------------------------------- read helpers
     def timestamp_index(self) -> list:
         """Every batch time, sorted; lets the listing cache tell when a moved
