@@ -52,20 +52,20 @@ def test_demo_stories_are_visible_through_the_api():
 def test_driver_makes_things_happen():
     clock = FakeClock(NOW)
     org = build_demo_org(now=NOW)
-    driver = DemoDriver(org, clock=clock, seed=3, spike_every=120)
+    driver = DemoDriver(org, clock=clock, seed=3, spike_every=120, storm_every=300)
     events_before = sum(i.times_seen for i in org.issues.values())
     issues_before = len(org.issues)
     for _ in range(200):  # 200 ticks of 5 s: about 17 minutes
         clock.advance(5)
         driver.step()
     happened = {what for _, what, _ in driver.log}
-    assert {"spike", "new", "resolved", "regressed", "escalating"} <= happened
+    assert {"spike", "new", "resolved", "regressed", "escalating", "storm"} <= happened
     assert len(org.issues) > issues_before
     assert sum(i.times_seen for i in org.issues.values()) > events_before + 1000
     now = clock()
     assert org.truth_new_24h(now)  # fresh issues count as new in 24h
-    accepted_now = org.truth_outcomes(now - 600, now + 1)
-    assert any(outcome == "accepted" for (_p, _c, outcome) in accepted_now)
+    recent = org.truth_outcomes(now - 600, now + 1)
+    assert recent[("api-backend", "error", "rate_limited")] > 0 and recent[("billing", "error", "accepted")] > 0
 
 
 def test_driver_thread_runs_and_stops():

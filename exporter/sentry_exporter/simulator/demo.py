@@ -2,7 +2,7 @@
 
 Every story a dashboard or alert should show happens here: steady traffic, a spike in one project every
 few minutes, new issues, regressions, escalations, issues being resolved, an hour of rate-limited and
-filtered events, a bad release, and connector issues that hit many workspaces (GA > 2, Beta > 5).
+filtered events (in the seeded history and again every six hours), a bad release, and connector issues that hit many workspaces (GA > 2, Beta > 5).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class DemoDriver:
     """Mutates ``org`` every ``tick_seconds`` from a daemon thread. ``step()`` runs one tick (tests call it)."""
 
     def __init__(self, org: Org, clock=time.time, seed: int = 7, tick_seconds: float = 5.0,
-                 spike_every: float = 240.0, spike_seconds: float = 60.0):
+                 spike_every: float = 240.0, spike_seconds: float = 60.0, storm_every: float = 6 * HOUR):
         self.org, self.clock, self.tick_seconds = org, clock, tick_seconds
         self.rng = random.Random(seed)
         self.spike_every, self.spike_seconds = spike_every, spike_seconds
@@ -70,6 +70,8 @@ class DemoDriver:
         self._last: dict[str, float] = {}
         self._spike_project = None
         self._spike_until = 0.0
+        self.storm_every = storm_every
+        self._storm_until = 0.0
         self.log: list[tuple[float, str, str]] = []  # (time, what, detail): what the driver did, for tests/demo
 
     def start(self) -> "DemoDriver":
@@ -106,6 +108,9 @@ class DemoDriver:
                 self._spike_project = rng.choice(list(org.projects.values()))
                 self._spike_until = now + self.spike_seconds
                 self.log.append((now, "spike", self._spike_project.slug))
+            if self._due("storm", self.storm_every, now):
+                self._storm_until = now + HOUR
+                self.log.append((now, "storm", "api-backend"))
             self._traffic(now, unresolved)
             if self._due("new", 90, now):
                 self._new_issue(now)
@@ -146,6 +151,10 @@ class DemoDriver:
             if rng.random() < 0.2:
                 org.record_outcome(project.id, "error", "filtered", rng.randrange(1, 10), at=now,
                                    reason="browser-extensions")
+        if now < self._storm_until:  # an hour of quota trouble: most of api-backend's errors are dropped
+            api = org.project("api-backend")
+            org.record_outcome(api.id, "error", "rate_limited", rng.randrange(50, 120), at=now, reason="key_quota")
+            org.record_outcome(api.id, "error", "filtered", rng.randrange(10, 40), at=now, reason="error-message")
 
     def _events(self, issue: Issue, now: float, n: int) -> None:
         """More events like the issue's last ones (same tags), mostly in production."""
