@@ -107,6 +107,8 @@ def test_loki_retention_is_on_and_valid():
     assert hours >= 24 * 7 and hours % 24 == 0  # a multiple of the index period
     assert config["auth_enabled"] is False
     assert config["common"]["path_prefix"] == "/loki"  # the named volume's mount point
+    # The healthcheck, `loki -health`, asks http://localhost:3100/ready whatever the config says.
+    assert config["server"]["http_listen_port"] == 3100 and "http_listen_address" not in config["server"]
 
 
 def test_tempo_config_uses_only_documented_keys():
