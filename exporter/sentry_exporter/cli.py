@@ -17,6 +17,8 @@ from .app import Exporter
 from .config import Config, ConfigError, load_config
 
 log = logging.getLogger("sentry_exporter")
+DEMO_RATE_LIMIT = 40  # requests per second and endpoint, so the demo shows rate-limit headroom
+DEMO_BUDGETS = (("error", 2_000_000), ("transaction", 10_000_000))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,15 +37,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def start_demo(config: Config):
-    """Run the simulator in-process and point the config at it, marked as demo data."""
-    from .simulator import DemoDriver, SimulatorServer, build_demo_org
+    """Run the simulator in-process and point the config at it, marked as demo data.
+
+    The demo org has impact tags, a quota budget and rate-limit headers like sentry.io, so every
+    dashboard panel has something true to show; settings given explicitly still win.
+    """
+    from .simulator import DemoDriver, SimulatorServer, build_demo_org  # only demo mode needs it
 
     token = "sntrys_demo_" + secrets.token_hex(8)
     org = build_demo_org()
-    server = SimulatorServer(org, host="127.0.0.1", port=0, token=token)
+    server = SimulatorServer(org, host="127.0.0.1", port=0, token=token, rate_limit_per_second=DEMO_RATE_LIMIT)
     server.start()
     DemoDriver(org).start()
-    return replace(config, sentry_url=server.url, org=org.slug, token=token), server
+    return replace(config, sentry_url=server.url, org=org.slug, token=token,
+                   impact_tags=config.impact_tags or ("workspace_id", "tenant_id"),
+                   label_tags=config.label_tags or ("release_stage", "failure_origin"),
+                   quota_budgets=config.quota_budgets or DEMO_BUDGETS), server
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:

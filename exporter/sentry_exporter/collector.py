@@ -132,9 +132,9 @@ class SentryCollector(Collector):
         events = CounterMetricFamily(
             "sentry_events", "Events by outcome since the start of the billing period (resets then), from stats_v2 "
             "at hour resolution. Attachments (bytes) and profile durations (ms) are not events and not counted.",
-            labels=["project", "category", "outcome"], created=r.period_start)
+            labels=["project", "category", "outcome"])
         for key, count in sorted(r.events.items()):
-            events.add_metric(list(key), count, created=r.period_start)
+            events.add_metric(list(key), count)
         yield events
         yield _gauge("sentry_quota_period_start_timestamp_seconds", "Start of the current billing period.",
                      value=r.period_start)
