@@ -95,5 +95,6 @@ def prometheus(workdir: Path, exporter_url: str, alertmanager_url: str, rule_fil
     }
     path = workdir / "prometheus.yml"
     path.write_text(yaml.safe_dump(config))
-    return Process("prometheus", [f"--config.file={path}", f"--storage.tsdb.path={workdir / 'data'}"],
-                   workdir, "/-/ready")
+    # Alerts that fire before the notifier has found Alertmanager are dropped until the next resend.
+    return Process("prometheus", [f"--config.file={path}", f"--storage.tsdb.path={workdir / 'data'}",
+                                  "--rules.alert.resend-delay=2s"], workdir, "/-/ready")

@@ -11,13 +11,14 @@ import requests
 import yaml
 
 from alerting_stack import Webhook, alertmanager, prometheus
-from conftest import RULE_FILES, render_to
+from rules_support import RULE_FILES, render_to
 from tools import ExporterProcess, wait_for
 
 RUNBOOK = "https://github.com/example/sentry-observability/blob/main/docs/runbook.md#"
 # The demo org, configured as docs/alerting.md asks; a 1-event error budget makes SentryQuotaBurn true.
+# The demo also has a GA connector issue of #team-c hitting 4 workspaces and a bad mobile-app release.
 EXPORTER_ENV = {"SENTRY_DEMO": "1", "SENTRY_IMPACT_TAGS": "workspace_id", "SENTRY_ISSUE_LABEL_TAGS": "release_stage",
-                "SENTRY_QUOTA_BUDGETS": "error=1"}
+                "SENTRY_QUOTA_BUDGETS": "error=1", "SENTRY_POLL_INTERVAL_SECONDS": "2"}
 # The one change to the shipped rules: `for:` shortened so the test ends in seconds (promtool tests
 # cover `for:`).  SentryExporterDown keeps a longer one, so that its absent() before the first scrape
 # does not fire and inhibit the data alerts.
@@ -57,7 +58,8 @@ def stack(tmp_path_factory):
         exporter = ExporterProcess(EXPORTER_ENV)
         started.append(exporter)
         exporter.wait_ready()
-        env = {"ALERT_WEBHOOK_URL": webhook.url + "/hook", "ALERT_WATCHDOG_WEBHOOK_URL": webhook.url + "/watchdog"}
+        env = {"ALERT_WEBHOOK_URL": webhook.url + "/hook", "ALERT_WATCHDOG_WEBHOOK_URL": webhook.url + "/watchdog",
+               "ALERT_TEAMS": "team-c", "ALERT_TEAM_TEAM_C_WEBHOOK_URL": webhook.url + "/team-c"}
         config = fast(yaml.safe_load(render_to(tmp, env).read_text()))
         am = alertmanager(tmp / "alertmanager", config)
         started.append(am)
@@ -91,6 +93,41 @@ def test_quota_burn_from_demo_data_reaches_the_default_ticket_receiver(stack):
     assert re.fullmatch(r"At the last day's pace, error events reach \S+ by the end of the billing period, "
                         r"over the budget of 1\.", annotations["description"]), annotations["description"]
     assert annotations["runbook_url"] == RUNBOOK + "sentryquotaburn"
+
+
+def test_high_impact_issue_pages_its_owning_team(stack):
+    def team_c_page():
+        return [(n, a) for n, a in stack.alerts("/team-c", "SentryIssueHighImpact")
+                if a["labels"].get("release_stage") == "GA"]
+    notification, alert = wait_for(lambda: next(iter(team_c_page()), None), timeout=40,
+                                   what="SentryIssueHighImpact at team-c's webhook")
+    assert notification["receiver"] == "team-c-page"
+    labels = alert["labels"]
+    assert {k: labels[k] for k in ("alertname", "severity", "priority", "team", "assignee", "project", "tag",
+                                   "release_stage", "job")} == {
+        "alertname": "SentryIssueHighImpact", "severity": "critical", "priority": "P0", "team": "team-c",
+        "assignee": "#team-c", "project": "connectors", "tag": "workspace_id", "release_stage": "GA",
+        "job": "sentry-exporter"}
+    assert re.fullmatch(r"CONNECTORS-\w+", labels["issue"])
+    annotations = alert["annotations"]
+    assert annotations["description"] == (f"Issue {labels['issue']} in project connectors affected 4 distinct "
+                                          "workspace_id values in 24h (tier GA); owner team-c.")
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/organizations/demo/issues/\d+/", annotations["issue_url"])
+    assert annotations["runbook_url"] == RUNBOOK + "sentryissuehighimpact"
+    assert annotations["summary"] == "An issue hits more distinct customers than its tier allows."
+
+
+def test_bad_release_reaches_the_default_ticket_receiver(stack):
+    def bad_release():
+        return [(n, a) for n, a in stack.alerts("/hook", "SentryReleaseUnhealthy")
+                if a["labels"]["release"] == "mobile-app@2.0.0" and a["labels"]["environment"] == "production"]
+    notification, alert = wait_for(lambda: next(iter(bad_release()), None), timeout=40,
+                                   what="SentryReleaseUnhealthy at the webhook")
+    assert notification["receiver"] == "default-ticket"
+    assert alert["labels"]["severity"] == "warning" and alert["labels"]["project"] == "mobile-app"
+    assert re.fullmatch(r"Release mobile-app@2\.0\.0 of project mobile-app in production is crash-free in only "
+                        r"8\d(\.\d+)?% of its sessions\.", alert["annotations"]["description"])
+    assert alert["annotations"]["runbook_url"] == RUNBOOK + "sentryreleaseunhealthy"
 
 
 def test_exporter_down_inhibits_data_alerts(tmp_path):

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import all_rules, render_to
+from rules_support import all_rules, render_to
 from tools import require_tool
 
 TEAM_ENV = {

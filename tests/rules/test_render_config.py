@@ -5,7 +5,7 @@ import stat
 
 import yaml
 
-from conftest import render, render_to
+from rules_support import render, render_to
 
 SLACK = "https://hooks.slack.com/services/T0/B0/secret-slack"
 PAGERDUTY = "pd-secret-key"

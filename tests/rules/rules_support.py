@@ -1,11 +1,10 @@
-"""Paths and helpers shared by the rule and Alertmanager tests."""
+"""Paths and helpers shared by the rule and Alertmanager tests (not a conftest: its name must be unique)."""
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,9 +31,3 @@ def render_to(tmp_path: Path, env: dict[str, str], name: str = "alertmanager.yml
 def all_rules() -> list[dict]:
     return [rule for path in RULE_FILES for group in yaml.safe_load(path.read_text())["groups"]
             for rule in group["rules"]]
-
-
-@pytest.fixture
-def rule_files() -> list[Path]:
-    assert RULE_FILES, f"no rule files in {RULES_DIR}"
-    return RULE_FILES
