@@ -14,7 +14,7 @@ from alerting_stack import Webhook, alertmanager, prometheus
 from rules_support import RULE_FILES, render_to
 from tools import ExporterProcess, wait_for
 
-RUNBOOK = "https://github.com/example/sentry-observability/blob/main/docs/runbook.md#"
+RUNBOOK = "https://github.com/your-github-org/sentry-observability/blob/main/docs/runbook.md#"
 # The demo org, configured as docs/alerting.md asks; a 1-event error budget makes SentryQuotaBurn true.
 # The demo also has a GA connector issue of #team-c hitting 4 workspaces and a bad mobile-app release.
 EXPORTER_ENV = {"SENTRY_DEMO": "1", "SENTRY_IMPACT_TAGS": "workspace_id", "SENTRY_ISSUE_LABEL_TAGS": "release_stage",
