@@ -89,16 +89,17 @@ def explore_url(datasource, query_key, query, time_from="now-1h"):
     pane = {"datasource": datasource["uid"],
             "queries": [{"refId": "A", "datasource": datasource, query_key: query}],
             "range": {"from": time_from, "to": "now"}}
-    return "/explore?schemaVersion=1&orgId=1&panes=" + quote(json.dumps({"a": pane}, sort_keys=True, separators=(",", ":")), safe="")
+    panes = json.dumps({"a": pane}, sort_keys=True, separators=(",", ":"))
+    return "/explore?schemaVersion=1&orgId=1&panes=" + quote(panes, safe="")
 
 
 # ---------------------------------------------------------------- panels
 
-def timeseries(title, description, targets, unit, stack=False, bars=False, min_zero=True, time_shift=None):
+def timeseries(title, description, targets, unit, stack=False, min_zero=True, time_shift=None):
     return g.TimeSeries(
         title=title, description=description, dataSource=PROMETHEUS, targets=_with_ref_ids(targets),
         unit=unit, valueMin=0 if min_zero else None,
-        drawStyle="bars" if bars else "line", fillOpacity=60 if bars else 15, lineWidth=1,
+        drawStyle="line", fillOpacity=15, lineWidth=1,
         stacking={"mode": "normal", "group": "A"} if stack else {"mode": "none", "group": "A"},
         legendDisplayMode="table", legendPlacement="bottom", legendCalcs=["lastNotNull", "max"],
         tooltipMode="multi", tooltipSort="desc", showPoints="never",

@@ -76,9 +76,10 @@ api_codes = timeseries(
 )
 
 throttled = timeseries(
-    "429 responses per endpoint", "Requests Sentry answered with 429 Too Many Requests, per interval.",
-    [prom(f'sum by (endpoint) (increase(sentry_api_requests_total{{{ENDPOINT}, code="429"}}[$__rate_interval]))',
-          legend="{{endpoint}}")], unit="short", bars=True, stack=True,
+    "429 responses per endpoint (5 min)", "Requests Sentry answered with 429 Too Many Requests in the preceding "
+    "5 minutes, per endpoint.",
+    [prom(f'sum by (endpoint) (increase(sentry_api_requests_total{{{ENDPOINT}, code="429"}}[5m]))',
+          legend="{{endpoint}}")], unit="short", stack=True,
 )
 
 headroom = bargauge(

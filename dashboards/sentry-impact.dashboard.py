@@ -102,10 +102,10 @@ escalating_list = table(
 )
 
 escalations = timeseries(
-    "Escalations per project", "Issues that became escalating, counted per interval.",
+    "Escalations per project (1h)", "Issues that became escalating in the preceding hour, per project.",
     [prom('sum by (project) (increase(sentry_issue_transitions_total{transition="escalating", '
-          'project=~"$project", level=~"$level"}[$__rate_interval]))', legend="{{project}}")],
-    unit="short", bars=True, stack=True,
+          'project=~"$project", level=~"$level"}[1h]))', legend="{{project}}")],
+    unit="short", stack=True,
 )
 
 dashboard = dashboard(

@@ -64,9 +64,9 @@ accepted_per_project = timeseries(
 
 issue_events_per_project = timeseries(
     "Issue events per project (per minute)", "Events added to unresolved issues between polls "
-    "(growth of each issue's lifetime count): minute-resolution error trend per project.",
+    "(growth of each issue's lifetime count), averaged over 5 minutes: the minute-resolution error trend.",
     [prom('sum by (project) (rate(sentry_issue_events_total{project=~"$project", level=~"$level"}'
-          '[$__rate_interval])) * 60', legend="{{project}}")], unit="cpm",
+          '[5m])) * 60', legend="{{project}}")], unit="cpm",
 )
 
 top_issues = table(
@@ -95,10 +95,10 @@ top_issues = table(
 )
 
 transitions = timeseries(
-    "Issue transitions", "Issues becoming new, regressed or escalating, counted per interval.",
+    "Issue transitions (1h)", "Issues that became new, regressed or escalating in the preceding hour.",
     [prom('sum by (transition) (increase(sentry_issue_transitions_total{project=~"$project", '
-          'level=~"$level", transition=~"new|regressed|escalating"}[$__rate_interval]))',
-          legend="{{transition}}")], unit="short", bars=True, stack=True,
+          'level=~"$level", transition=~"new|regressed|escalating"}[1h]))',
+          legend="{{transition}}")], unit="short", stack=True,
 )
 
 transition_logs = {

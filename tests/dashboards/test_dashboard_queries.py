@@ -28,10 +28,10 @@ TRANSITIONS = ("sentry_issue_transitions_total appears only after the exporter s
                "the demo driver makes the first one ~90 s after start")
 PENDING_PANELS = {
     ("sentry-overview", "Regressions in range"): TRANSITIONS,
-    ("sentry-overview", "Issue transitions"): TRANSITIONS,
-    ("sentry-impact", "Escalations per project"): TRANSITIONS,
+    ("sentry-overview", "Issue transitions (1h)"): TRANSITIONS,
+    ("sentry-impact", "Escalations per project (1h)"): TRANSITIONS,
     ("sentry-exporter-health", "Projects polled"): "the exporter does not export sentry_projects yet",
-    ("sentry-exporter-health", "429 responses per endpoint"): "the demo's simulator never answers 429",
+    ("sentry-exporter-health", "429 responses per endpoint (5 min)"): "the demo's simulator never answers 429",
     ("sentry-quota", "Invalid this period"): "the demo org has no invalid outcomes",
 }
 
