@@ -87,6 +87,6 @@ def test_prometheus_scrapes_the_demo_exporter_with_the_shipped_config(run_stack)
 
 def test_the_documented_bearer_token_path_authenticates_the_scrape(run_stack):
     _, prometheus = run_stack({"EXPORTER_BEARER_TOKEN": "scrape-token-123"}, token="scrape-token-123")
-    wait_for(lambda: prometheus.value('up{job="sentry-exporter"}') == 1, 30, what="authenticated scrape")
     _, wrong = run_stack({"EXPORTER_BEARER_TOKEN": "scrape-token-123"}, token="not-the-token")
+    wait_for(lambda: prometheus.value('up{job="sentry-exporter"}') == 1, 30, what="authenticated scrape")
     wait_for(lambda: wrong.value('up{job="sentry-exporter"}') == 0, 30, what="rejected scrape")
