@@ -215,3 +215,12 @@ def test_exporter_image_healthcheck_command_really_probes_healthz(tmp_path):
     finally:
         exporter.stop()
     assert ok.returncode == 0 and down.returncode != 0
+
+
+def test_exporter_image_installs_only_the_runtime_dependencies():
+    import tomllib
+    project = tomllib.loads((ROOT / "exporter/pyproject.toml").read_text())["project"]
+    names = {re.split(r"[<>=!~\[ ]", d, maxsplit=1)[0].lower() for d in project["dependencies"]}
+    assert names == {"prometheus-client", "requests", "apscheduler", "pyyaml"}
+    assert "optional-dependencies" not in project or not any(
+        w == "RUN" and "./exporter[" in a for w, a in dockerfile_instructions(ROOT / "exporter/Dockerfile"))
