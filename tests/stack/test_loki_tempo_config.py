@@ -131,3 +131,10 @@ def test_tempo_receives_otlp_on_all_interfaces_and_writes_metrics_to_prometheus(
     assert duration_hours(config["compactor"]["compaction"]["block_retention"]) >= 24
     assert config["storage"]["trace"]["backend"] == "local"
     assert all(config["storage"]["trace"][k]["path"].startswith("/var/tempo/") for k in ("wal", "local"))
+
+
+def test_the_checker_itself_reports_misspelled_and_misplaced_keys():
+    spec = {"a": {"b": None}, "items": [{"name": None}], "free": ANY}
+    assert unknown_keys({"a": {"b": 1}, "items": [{"name": "x"}], "free": {"z": 1}}, spec) == []
+    assert unknown_keys({"a": {"c": 1}, "items": [{"nmae": "x"}], "x": 1}, spec) == [
+        "a.c: not a documented key", "items[0].nmae: not a documented key", "x: not a documented key"]
