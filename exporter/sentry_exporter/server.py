@@ -59,6 +59,7 @@ def make_handler(registry: CollectorRegistry, ready: Callable[[], bool], access:
     class Handler(BaseHTTPRequestHandler):
         server_version = f"sentry-exporter/{__version__}"
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
