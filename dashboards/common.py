@@ -84,11 +84,11 @@ def link(title, url, new_tab=True):
             "includeVars": False, "keepTime": False}
 
 
-def explore_url(datasource, query_key, query, time_from="now-1h"):
+def explore_url(datasource, query_key, query):
     """Grafana Explore deep link (Grafana 10+ `panes` format)."""
     pane = {"datasource": datasource["uid"],
             "queries": [{"refId": "A", "datasource": datasource, query_key: query}],
-            "range": {"from": time_from, "to": "now"}}
+            "range": {"from": "now-1h", "to": "now"}}
     panes = json.dumps({"a": pane}, sort_keys=True, separators=(",", ":"))
     return "/explore?schemaVersion=1&orgId=1&panes=" + quote(panes, safe="")
 
@@ -107,13 +107,12 @@ def timeseries(title, description, targets, unit, stack=False, min_zero=True, ti
     )
 
 
-def stat(title, description, targets, unit, thresholds=None, mappings=None, color_mode="value",
-         graph=False, calc="lastNotNull", text_mode="auto"):
+def stat(title, description, targets, unit, thresholds=None, mappings=None, color_mode="value", text_mode="auto"):
     return g.Stat(
         title=title, description=description, dataSource=PROMETHEUS, targets=_with_ref_ids(targets),
         format=unit, thresholds=thresholds or steps((None, BLUE)), mappings=mappings or [],
-        color={"mode": "thresholds"}, colorMode=color_mode, graphMode="area" if graph else "none",
-        reduceCalc=calc, textMode=text_mode, noValue="No data",
+        color={"mode": "thresholds"}, colorMode=color_mode, graphMode="none",
+        reduceCalc="lastNotNull", textMode=text_mode, noValue="No data",
     )
 
 
@@ -175,8 +174,8 @@ class _ModernPanel(g.Panel):
         })
 
 
-def _reduce(calc="lastNotNull", all_values=False):
-    return {"calcs": [calc], "fields": "", "values": all_values}
+# Show each series' latest value (Grafana's reduceOptions).
+LAST_VALUE = {"calcs": ["lastNotNull"], "fields": "", "values": False}
 
 
 def bargauge(title, description, targets, unit, thresholds=None, min_value=0, max_value=None, links=()):
@@ -187,7 +186,7 @@ def bargauge(title, description, targets, unit, thresholds=None, min_value=0, ma
         panel_type="bargauge", title=title, description=description, dataSource=PROMETHEUS,
         targets=_with_ref_ids(targets), unit=unit, thresholds=thresholds or steps((None, BLUE)),
         defaults=defaults,
-        options={"displayMode": "gradient", "orientation": "horizontal", "reduceOptions": _reduce(),
+        options={"displayMode": "gradient", "orientation": "horizontal", "reduceOptions": LAST_VALUE,
                  "showUnfilled": True, "valueMode": "color", "namePlacement": "auto", "sizing": "auto",
                  "minVizHeight": 16, "minVizWidth": 8, "maxVizHeight": 300,
                  "legend": {"showLegend": False, "displayMode": "list", "placement": "bottom", "calcs": []}},
@@ -199,7 +198,7 @@ def gauge(title, description, targets, unit, thresholds, min_value=0, max_value=
         panel_type="gauge", title=title, description=description, dataSource=PROMETHEUS,
         targets=_with_ref_ids(targets), unit=unit, thresholds=thresholds,
         defaults={"min": min_value, "max": max_value, "color": {"mode": "thresholds"}},
-        options={"reduceOptions": _reduce(), "orientation": "auto", "showThresholdLabels": False,
+        options={"reduceOptions": LAST_VALUE, "orientation": "auto", "showThresholdLabels": False,
                  "showThresholdMarkers": True, "sizing": "auto", "minVizHeight": 75, "minVizWidth": 75},
     )
 
