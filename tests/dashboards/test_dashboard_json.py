@@ -197,3 +197,9 @@ def test_modernize_is_what_makes_grafanalib_output_valid():
     assert raw["schemaVersion"] < 39 and "rows" in raw and "sharedCrosshair" in raw
     assert list(DASHBOARD_SCHEMA.iter_errors(raw)), "grafanalib's raw output was expected to fail the schema"
     assert not list(DASHBOARD_SCHEMA.iter_errors(modernize(raw)))
+
+
+@each_dashboard
+def test_no_query_pads_empty_results(name):
+    for panel, target in prometheus_targets(DASHBOARD_FILES[name]):
+        assert "vector(" not in target["expr"], f"{panel['title']}: an empty panel must stay empty, not show 0"
