@@ -98,5 +98,5 @@ class Pacer:
 def _int(value: str | None) -> int | None:
     try:
         return int(float(value)) if value is not None else None
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: "inf" or "1e400", which would leak a slot in release()
         return None
