@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import re
 import threading
@@ -147,17 +148,19 @@ class SentryClient:
         # Sentry sends some JSON bodies as text/html, so the content type is not trusted either way.
         try:
             return resp.json()
-        except (ValueError, json.JSONDecodeError):
+        except (ValueError, json.JSONDecodeError, RecursionError):  # RecursionError: absurdly nested JSON
             self.stats.count_malformed(endpoint)
             raise MalformedResponse(endpoint, f"response is not JSON (HTTP {resp.status_code}, "
                                               f"{len(resp.content)} bytes)") from None
 
-    def pages(self, endpoint: str, path: str, params: Params = ()) -> Iterator[tuple[list[Any], bool]]:
+    def pages(self, endpoint: str, path: str, params: Params = (), max_pages: int = 1000
+              ) -> Iterator[tuple[list[Any], bool]]:
         """Yield (page, whether another page follows) for a cursor-paginated list.
 
         The cursor is taken from the Link header and sent to *our* base URL, since the host in
         Sentry's links comes from its own configured URL and can be wrong behind a proxy.
-        Stops at results="false", or with an error when a cursor comes back (a pagination loop).
+        Stops at results="false", or with an error when a cursor comes back (a pagination loop) or
+        after `max_pages` (an empty page may carry a next cursor, so a server could go on forever).
         """
         base = list(params.items()) if isinstance(params, Mapping) else list(params)
         cursor: str | None = None
@@ -174,14 +177,17 @@ class SentryClient:
                 return
             if cursor in seen_cursors:
                 self.stats.count_malformed(endpoint)
-                raise MalformedResponse(endpoint, f"pagination loop: cursor {cursor!r} came back")
+                raise MalformedResponse(endpoint, f"pagination loop: cursor {cursor[:50]!r} came back")
             seen_cursors.add(cursor)
+            if len(seen_cursors) >= max_pages:
+                self.stats.count_malformed(endpoint)
+                raise MalformedResponse(endpoint, f"pagination did not end after {max_pages} pages")
 
 
 def _detail(resp: requests.Response) -> str:
     try:
         detail = resp.json().get("detail")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         detail = None
     text = detail if isinstance(detail, str) else resp.reason or "no detail"
     return text[:200].replace("\n", " ")
@@ -194,6 +200,7 @@ def _describe(e: requests.RequestException) -> str:
 
 def _number(value: str | None) -> float | None:
     try:
-        return float(value) if value is not None else None
+        number = float(value) if value is not None else None
     except ValueError:
         return None
+    return number if number is None or math.isfinite(number) else None  # "nan" and "inf" parse as floats
