@@ -14,6 +14,7 @@ from typing import Any, Callable
 from ..config import label_name
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse
+from .values import count, label
 
 @dataclass(frozen=True)
 class ImpactRow:
@@ -42,14 +43,19 @@ class ImpactPoller:
     def poll(self) -> ImpactResult:
         uniques = {tag: f"count_unique(tags[{tag}])" for tag in self._impact_tags}
         rows = self._discover(["issue", "project", "count()", *uniques.values()], sort="-count()", per_page=self._top)
-        ranked = []
+        ranked, seen = [], set()
         for row in rows:
-            issue, project = row.get("issue"), row.get("project")
-            if not isinstance(issue, str) or not isinstance(project, str):
+            issue, project = label(row.get("issue")), label(row.get("project"))
+            counts = {tag: count(row.get(field)) for tag, field in uniques.items()}
+            events = count(row.get("count()"))
+            usable = bool(issue and project) and issue not in seen  # Discover groups by issue: once each
+            if not usable or events is None or None in counts.values():
                 self._client.stats.count_malformed("events")
+            if not usable:
                 continue
-            ranked.append(ImpactRow(issue, project, _count(row.get("count()")),
-                                    {tag: _count(row.get(field)) for tag, field in uniques.items()}, {}))
+            seen.add(issue)
+            ranked.append(ImpactRow(issue, project, events or 0,
+                                    {tag: value or 0 for tag, value in counts.items()}, {}))
         labels = self._labels([r.issue for r in ranked]) if self._label_tags and ranked else {}
         names = tuple(label_name(t) for t in self._label_tags)
         return ImpactResult(
@@ -65,12 +71,13 @@ class ImpactPoller:
                               query=f"issue:[{','.join(issues)}]")
         best: dict[str, dict[str, str]] = defaultdict(dict)
         for row in rows:  # sorted by count, so the first value seen per issue is the most frequent
-            issue = row.get("issue")
-            if not isinstance(issue, str):
+            issue = label(row.get("issue"))
+            if not issue:
+                self._client.stats.count_malformed("events")
                 continue
             for tag, column in zip(self._label_tags, columns):
-                value = row.get(column)
-                if isinstance(value, str) and value and tag not in best[issue]:
+                value = label(row.get(column))
+                if value and tag not in best[issue]:
                     best[issue][tag] = value
         return best
 
@@ -82,11 +89,7 @@ class ImpactPoller:
         if not isinstance(data, list):
             self._client.stats.count_malformed("events")
             raise MalformedResponse("events", "response has no list of data rows")
-        return [row for row in data if isinstance(row, dict)]
-
-
-def _count(value: Any) -> int:
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        return 0
+        rows = [row for row in data if isinstance(row, dict)]
+        if len(rows) < len(data):
+            self._client.stats.count_malformed("events")
+        return rows

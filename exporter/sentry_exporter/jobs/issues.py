@@ -7,7 +7,6 @@ between polls (new, regressed, escalating, left) and per-project event growth fr
 
 from __future__ import annotations
 
-import heapq
 import logging
 import time
 from collections import Counter
@@ -18,6 +17,7 @@ from typing import Any, Callable
 from ..config import Config
 from ..sentry.client import SentryClient
 from .projects import ProjectDirectory
+from .values import count, label
 
 log = logging.getLogger(__name__)
 
@@ -81,57 +81,56 @@ def parse_time(value: Any) -> float | None:
         return None
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
-
-
-def _int(value: Any) -> int:
-    # Sentry sends `count` as a string and `userCount` as an integer; accept either for both.
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return 0
-    return number if number >= 0 else 0
-
-
-def _text(value: Any, default: str) -> str:
-    return value if isinstance(value, str) and value else default
 
 
 def assignee_name(assigned: Any) -> str:
     """Teams as '#slug' (Sentry's own notation), users by name; 'unassigned' when nobody owns it."""
     if not isinstance(assigned, dict):
         return "unassigned"
-    name = _text(assigned.get("name"), "") or _text(assigned.get("email"), "")
+    name = label(assigned.get("name")) or label(assigned.get("email"))
     if not name:
         return "unassigned"
-    return f"#{name}" if assigned.get("type") == "team" else name
+    return label(f"#{name}") if assigned.get("type") == "team" else name
 
 
-def parse_issue(raw: Any) -> Issue | None:
-    if not isinstance(raw, dict) or raw.get("id") is None or not isinstance(raw.get("project"), dict):
-        return None
-    project = raw["project"].get("slug")
-    if not isinstance(project, str) or not project:
-        return None
+def parse_issue(raw: Any) -> tuple[Issue | None, bool]:
+    """The issue (None when unusable) and whether every field present had the type the contract gives."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), (str, int)) or isinstance(raw["id"], bool) \
+            or not isinstance(raw.get("project"), dict):
+        return None, False
+    project = label(raw["project"].get("slug"))
+    if not project:
+        return None, False
     lifetime = raw.get("lifetime") if isinstance(raw.get("lifetime"), dict) else {}
+    # Sentry sends `count` as a string and `userCount` as an integer; count() accepts either for both.
+    given = {"count": raw.get("count"), "users": raw.get("userCount"),
+             "lifetime": lifetime.get("count", raw.get("count"))}
+    numbers = {name: count(value) for name, value in given.items()}
+    times = [raw.get(k) for k in ("firstSeen", "lastSeen")] + [lifetime.get(k) for k in ("firstSeen", "lastSeen")]
+    texts = [raw.get(k) for k in ("shortId", "title", "culprit", "level", "substatus", "priority", "permalink")]
+    clean = (all(numbers[n] is not None or given[n] is None for n in given)
+             and all(t is None or parse_time(t) is not None for t in times)
+             and all(t is None or isinstance(t, str) for t in texts))
+    issue_id = label(str(raw["id"]))
     return Issue(
-        id=str(raw["id"]),
-        short_id=_text(raw.get("shortId"), str(raw["id"])),
+        id=issue_id,
+        short_id=label(raw.get("shortId"), issue_id),
         project=project,
-        title=_text(raw.get("title"), "")[:300],
-        culprit=_text(raw.get("culprit"), "")[:300],
-        level=_text(raw.get("level"), "unknown"),
-        substatus=_text(raw.get("substatus"), "none"),
-        priority=_text(raw.get("priority"), "none"),
+        title=label(raw.get("title")),
+        culprit=label(raw.get("culprit")),
+        level=label(raw.get("level"), "unknown"),
+        substatus=label(raw.get("substatus"), "none"),
+        priority=label(raw.get("priority"), "none"),
         assignee=assignee_name(raw.get("assignedTo")),
-        permalink=_text(raw.get("permalink"), ""),
-        events=_int(raw.get("count")),
-        users=_int(raw.get("userCount")),
-        lifetime_events=_int(lifetime.get("count", raw.get("count"))),
+        permalink=label(raw.get("permalink")),
+        events=numbers["count"] or 0,
+        users=numbers["users"] or 0,
+        lifetime_events=numbers["lifetime"] or 0,
         first_seen=parse_time(lifetime.get("firstSeen")) or parse_time(raw.get("firstSeen")),
         last_seen=parse_time(raw.get("lastSeen")) or parse_time(lifetime.get("lastSeen")),
-    )
+    ), clean
 
 
 class IssuesPoller:
@@ -162,7 +161,7 @@ class IssuesPoller:
             issues, truncated[named.name] = self._list(named.query, project_ids, None)
             query_counts.update((named.name, issue.project) for issue in issues)
 
-        top = heapq.nlargest(self._config.top_issues, per_issue.values(), key=lambda i: (i.events, i.id))
+        top = self._top(per_issue.values())
         new_24h = Counter(i.project for i in per_issue.values() if i.first_seen and i.first_seen >= started - DAY)
         self._observe_lifecycle(per_issue, started, complete=not any(truncated.values()))
         return IssuesResult(
@@ -171,6 +170,19 @@ class IssuesPoller:
             transitions=dict(self._lifecycle.transitions), events_total=dict(self._lifecycle.events_total),
             assignees={i.short_id: i.assignee for i in per_issue.values()},
         )
+
+    def _top(self, issues) -> list[Issue]:
+        """The N issues with the most events; a short id seen twice (against the contract) is kept once."""
+        top, seen = [], set()
+        for issue in sorted(issues, key=lambda i: (i.events, i.id), reverse=True):
+            if len(top) == self._config.top_issues:
+                break
+            if (issue.short_id, issue.project) in seen:
+                self._client.stats.count_malformed("issues")
+                continue
+            seen.add((issue.short_id, issue.project))
+            top.append(issue)
+        return top
 
     def _list(self, query: str, project_ids: list[str], environment: str | None) -> tuple[list[Issue], bool]:
         """Every issue of one query, each once, and whether the cap cut the listing short."""
@@ -183,15 +195,19 @@ class IssuesPoller:
             params.append(("environment", environment))
         cap = self._config.max_issues
         issues: dict[str, Issue] = {}
-        for page, has_next in self._client.pages("issues", f"organizations/{self._config.org}/issues/", params):
+        # Enough pages for the cap twice over (pages may overlap or hold junk), never unbounded.
+        max_pages = cap // 100 * 2 + 10
+        for page, has_next in self._client.pages("issues", f"organizations/{self._config.org}/issues/", params,
+                                                 max_pages):
             for raw in page:
-                issue = parse_issue(raw)
-                if issue is None:
+                issue, clean = parse_issue(raw)
+                if not clean:  # counted, and used when usable: a bad userCount must not drop the issue
                     self._client.stats.count_malformed("issues")
-                elif len(issues) >= cap and issue.id not in issues:
+                if issue is None:
+                    continue
+                if len(issues) >= cap and issue.id not in issues:
                     break
-                else:
-                    issues.setdefault(issue.id, issue)  # keyset pages can overlap: count each issue once
+                issues.setdefault(issue.id, issue)  # keyset pages can overlap: count each issue once
             else:
                 if has_next and len(issues) < cap:
                     continue

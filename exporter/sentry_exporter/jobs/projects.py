@@ -9,6 +9,7 @@ from typing import Callable
 
 from ..sentry.client import SentryClient
 from ..sentry.errors import SentryError
+from .values import label
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ class ProjectDirectory:
         projects = []
         for page, _ in self._client.pages("projects", f"organizations/{self._org}/projects/", {"per_page": "100"}):
             for raw in page:
-                if isinstance(raw, dict) and raw.get("id") is not None and isinstance(raw.get("slug"), str):
-                    projects.append(Project(str(raw["id"]), raw["slug"], str(raw.get("platform") or "")))
+                if isinstance(raw, dict) and isinstance(raw.get("id"), (str, int)) and label(raw.get("slug")):
+                    projects.append(Project(label(str(raw["id"])), label(raw["slug"]), label(raw.get("platform"))))
                 else:
                     self._client.stats.count_malformed("projects")
         if not self._wanted:

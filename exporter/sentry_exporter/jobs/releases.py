@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse
 from .projects import ProjectDirectory
+from .values import count, label, number
 
 
 @dataclass(frozen=True)
@@ -54,11 +54,12 @@ class ReleasesPoller:
             raise MalformedResponse("releases", "expected a list of releases")
         latest: dict[str, list[str]] = defaultdict(list)
         for release in body:  # newest first
-            version = release.get("version") if isinstance(release, dict) else None
-            if not isinstance(version, str):
+            version = label(release.get("version")) if isinstance(release, dict) else ""
+            projects = release.get("projects") if isinstance(release, dict) else None
+            if not version or not isinstance(projects, list):
                 self._client.stats.count_malformed("releases")
                 continue
-            for project in release.get("projects") or []:
+            for project in projects:
                 slug = project.get("slug") if isinstance(project, dict) else None
                 if slug in wanted and len(latest[slug]) < self._per_project and version not in latest[slug]:
                     latest[slug].append(version)
@@ -76,18 +77,24 @@ class ReleasesPoller:
         if not isinstance(groups, list):
             self._client.stats.count_malformed("sessions")
             raise MalformedResponse("sessions", "response has no list of groups")
-        health = []
+        health, seen = [], set()
         for group in groups:
             by = group.get("by") if isinstance(group, dict) else None
             totals = group.get("totals") if isinstance(group, dict) else None
-            if not isinstance(by, dict) or not isinstance(totals, dict) or not isinstance(by.get("release"), str):
+            if not isinstance(by, dict) or not isinstance(totals, dict) or not label(by.get("release")):
                 self._client.stats.count_malformed("sessions")
                 continue
-            health.append(ReleaseHealth(
-                project=slugs.get(str(by.get("project")), str(by.get("project"))), release=by["release"],
-                environment=str(by.get("environment") or "none"), sessions=int(_number(totals.get("sum(session)")) or 0),
-                crash_free_sessions=_number(totals.get("crash_free_rate(session)")),
-                crash_free_users=_number(totals.get("crash_free_rate(user)"))))
+            project_id = by.get("project")
+            key = (slugs.get(str(project_id), label(str(project_id))) if isinstance(project_id, (str, int)) else "",
+                   label(by["release"]), label(by.get("environment"), "none"))
+            sessions = count(totals.get("sum(session)"))
+            rates = [number(totals.get(f"crash_free_rate({kind})")) for kind in ("session", "user")]
+            if not key[0] or key in seen or sessions is None:
+                self._client.stats.count_malformed("sessions")  # no project, a repeat, or no session count
+                continue
+            seen.add(key)
+            health.append(ReleaseHealth(*key, sessions=sessions, crash_free_sessions=rates[0],
+                                        crash_free_users=rates[1]))
         return tuple(health)
 
 
@@ -95,8 +102,3 @@ def _quote(version: str) -> str:
     # Versions such as "web@1.2.0 (45)" need quotes inside a search list.
     return f'"{version}"' if any(c in version for c in ' ,[]"') else version
 
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse
 from .projects import ProjectDirectory
+from .values import count, label
 
 HOUR = 3600
 OPEN_HOURS = 6  # late outcomes landing more than this many hours after the fact are not counted
@@ -99,9 +100,10 @@ def _group(group: Any) -> tuple[tuple[str, str, str] | None, int]:
     if not isinstance(group, dict) or not isinstance(group.get("by"), dict) or not isinstance(group.get("totals"), dict):
         return None, 0
     by = group["by"]
-    project, category, outcome = by.get("project"), by.get("category"), by.get("outcome")
-    value = group["totals"].get("sum(quantity)")
-    if project is None or not isinstance(category, str) or not isinstance(outcome, str) \
-            or not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+    project = by.get("project")
+    project = label(str(project)) if isinstance(project, (str, int)) and not isinstance(project, bool) else ""
+    category, outcome = label(by.get("category")), label(by.get("outcome"))
+    value = count(group["totals"].get("sum(quantity)"))  # NaN, infinities and absurd sums are not counts
+    if not project or not category or not outcome or value is None:
         return None, 0
-    return (str(project), category, outcome), int(value)
+    return (project, category, outcome), value
