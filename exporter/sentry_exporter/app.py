@@ -87,9 +87,9 @@ class Exporter:
                 self._auth_reported = False
             duration = time.monotonic() - t0
             span.set("poll.duration_seconds", duration)
-        self.store.record(poller.name, ok, duration, started, result)
-        if ok:
-            log.info("poll done", extra={"poller": poller.name, "duration_seconds": round(duration, 3)})
+            self.store.record(poller.name, ok, duration, started, result, trace_id=span.trace_id)
+            if ok:
+                log.info("poll done", extra={"poller": poller.name, "duration_seconds": round(duration, 3)})
         return ok
 
     def poll_once(self) -> bool:

@@ -15,6 +15,9 @@ class PollerState:
     last_success: float | None = None
     duration: float | None = None     # of the latest run, seconds
     result: Any = None                # the last good result: kept through failures
+    runs: int = 0
+    failures: int = 0
+    trace_id: str | None = None       # of the latest run: an exemplar links the metric to its trace
 
 
 class SnapshotStore:
@@ -25,10 +28,13 @@ class SnapshotStore:
     def current(self) -> Mapping[str, PollerState]:
         return self._states
 
-    def record(self, poller: str, ok: bool, duration: float, at: float, result: Any = None) -> None:
+    def record(self, poller: str, ok: bool, duration: float, at: float, result: Any = None,
+               trace_id: str | None = None) -> None:
         with self._lock:
             states = dict(self._states)
-            state = replace(states[poller], ok=ok, ran=True, duration=duration)
+            before = states[poller]
+            state = replace(before, ok=ok, ran=True, duration=duration, runs=before.runs + 1,
+                            failures=before.failures + (not ok), trace_id=trace_id)
             if ok:
                 state = replace(state, last_success=at, result=result)
             states[poller] = state

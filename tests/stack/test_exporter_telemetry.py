@@ -59,8 +59,6 @@ def test_the_demo_exporter_ships_its_logs_with_low_cardinality_labels(shipped):
     assert any(r["msg"] == "poll done" for r in records)
 
 
-@pytest.mark.xfail(strict=True, reason="app.py logs 'poll done' after the poll's span has ended, so no poll log "
-                                       "line carries a trace_id yet; when it does, remove this marker")
 def test_poll_log_lines_carry_the_trace_id_of_a_shipped_trace(shipped):
     traces, logs = shipped
     trace_ids = {s["traceId"] for s in spans_of(traces)}
