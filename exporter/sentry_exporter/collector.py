@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -18,11 +19,51 @@ from .snapshot import SnapshotStore
 
 CACHED = " Cached from the latest successful background poll."
 ISSUE_LABELS = ["project", "level", "substatus", "priority", "assignee"]
+ASSIGNEE = ISSUE_LABELS.index("assignee")
+OTHER = "_other"  # the assignee of issues whose own assignee fell to the cardinality guard
+# Metrics whose series come from individual issues, names or tag values: each is capped.
+GUARDED = ("sentry_issues", "sentry_issue_events", "sentry_issue_users", "sentry_issue_first_seen_timestamp_seconds",
+           "sentry_issue_last_seen_timestamp_seconds", "sentry_issue_info", "sentry_issue_tag_values")
+
+
+def fold_assignees(counts: dict[tuple[str, ...], int], cap: int) -> dict[tuple[str, ...], int]:
+    """Keep the most frequent assignees while the series fit in `cap`; fold the rest into OTHER.
+
+    Assignees are the one unbounded label of sentry_issues (every user of the org); projects, levels,
+    statuses and priorities are bounded by the org itself, so they are never folded.
+    """
+    if len(counts) <= cap:
+        return counts
+    by_assignee: dict[str, list[tuple[str, ...]]] = {}
+    issues: Counter[str] = Counter()
+    for key, n in counts.items():
+        by_assignee.setdefault(key[ASSIGNEE], []).append(key)
+        issues[key[ASSIGNEE]] += n
+    folded_keys = Counter(_as_other(key) for key in counts)  # how many assignees feed each folded series
+    series = len(folded_keys)  # everyone folded: the fewest series possible
+    kept: set[str] = set()
+    for assignee in sorted(issues, key=lambda a: (-issues[a], a)):  # most issues first, stable on ties
+        keys = [_as_other(key) for key in by_assignee[assignee]]
+        emptied = sum(1 for key in keys if folded_keys[key] == 1)  # folded series only this assignee fed
+        if series + len(keys) - emptied > cap:
+            break
+        folded_keys.subtract(keys)
+        series += len(keys) - emptied
+        kept.add(assignee)
+    result: Counter[tuple[str, ...]] = Counter()
+    for key, n in counts.items():
+        result[key if key[ASSIGNEE] in kept else _as_other(key)] += n
+    return dict(result)
+
+
+def _as_other(key: tuple[str, ...]) -> tuple[str, ...]:
+    return key[:ASSIGNEE] + (OTHER,) + key[ASSIGNEE + 1:]
 
 
 class SentryCollector(Collector):
     def __init__(self, store: SnapshotStore, api: ApiStats, pacer_windows, config: Config):
         self._store, self._api, self._windows, self._config = store, api, pacer_windows, config
+        self._fold_cache: tuple[object, dict] = (None, {})
 
     def describe(self) -> list[Metric]:
         return []  # registering must not trigger a collect()
@@ -30,18 +71,33 @@ class SentryCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         states = self._store.current()
         results = {name: state.result for name, state in states.items()}
+        dropped: Counter[str] = Counter({name: 0 for name in GUARDED})
         yield from self._exporter(states)
         issues = results.get("issues")
         if isinstance(issues, IssuesResult):
-            yield from self._issues(issues)
+            yield from self._issues(issues, dropped)
         if isinstance(results.get("stats"), StatsResult):
             yield from self._stats(results["stats"])
         if isinstance(results.get("impact"), ImpactResult):
             assignees = issues.assignees if isinstance(issues, IssuesResult) else {}
-            yield from self._impact(results["impact"], assignees)
+            yield from self._impact(results["impact"], assignees, dropped)
         if isinstance(results.get("releases"), ReleasesResult):
             yield from self._releases(results["releases"])
         yield from self._api_metrics()
+        guard = GaugeMetricFamily("sentry_series_dropped", "Series left out of this exposition by the cardinality "
+                                  "guard (SENTRY_MAX_ISSUE_SERIES per metric); for sentry_issues, series folded into "
+                                  f"assignee=\"{OTHER}\" (its sums stay exact).", labels=["metric"])
+        for name, count in sorted(dropped.items()):
+            guard.add_metric([name], count)
+        yield guard
+
+    def _folded(self, counts: dict[tuple[str, ...], int]) -> dict[tuple[str, ...], int]:
+        """sentry_issues within the cap, computed once per poll result rather than on every scrape."""
+        cached_for, folded = self._fold_cache
+        if cached_for is not counts:
+            folded = fold_assignees(counts, self._config.max_issue_series)
+            self._fold_cache = (counts, folded)
+        return folded
 
     def _exporter(self, states) -> Iterator[Metric]:
         yield _gauge("sentry_up", "1 when the latest run of every poller succeeded, else 0.",
@@ -65,13 +121,16 @@ class SentryCollector(Collector):
                 last.add_metric([name], state.last_success)
         yield from (success, last, duration)
 
-    def _issues(self, r: IssuesResult) -> Iterator[Metric]:
+    def _issues(self, r: IssuesResult, dropped: dict[str, int]) -> Iterator[Metric]:
         labels = ISSUE_LABELS + (["environment"] if r.by_environment else [])
         note = " With SENTRY_ENVIRONMENTS, an issue seen in several environments counts once in each." \
             if r.by_environment else ""
         issues = GaugeMetricFamily("sentry_issues", f"Unresolved issues seen in the last {self._config.issues_period}."
-                                   + note + CACHED, labels=labels)
-        for key, count in sorted(r.counts.items()):
+                                   + note + f" Beyond SENTRY_MAX_ISSUE_SERIES series, the least frequent assignees "
+                                   f"count as assignee=\"{OTHER}\"." + CACHED, labels=labels)
+        counts = self._folded(r.counts)
+        dropped["sentry_issues"] = len(r.counts) - len(counts)
+        for key, count in sorted(counts.items()):
             issues.add_metric(list(key), count)
         yield issues
         truncated = GaugeMetricFamily("sentry_issues_truncated",
@@ -87,20 +146,23 @@ class SentryCollector(Collector):
             "sentry_issue_first_seen_timestamp_seconds": ("When a top issue was first seen.", lambda i: i.first_seen),
             "sentry_issue_last_seen_timestamp_seconds": ("When a top issue was last seen.", lambda i: i.last_seen),
         }
+        top = r.top[:self._config.max_issue_series]
         for name, (help_text, value_of) in per_issue.items():
             family = GaugeMetricFamily(name, f"{help_text} Only the top SENTRY_TOP_ISSUES issues by events." + CACHED,
                                        labels=["issue", "project"])
-            for issue in r.top:
+            for issue in top:
                 value = value_of(issue)
                 if value is not None:
                     family.add_metric([issue.short_id, issue.project], value)
+            dropped[name] = sum(value_of(issue) is not None for issue in r.top[len(top):])
             yield family
         info = GaugeMetricFamily("sentry_issue_info", "Descriptive labels of a top issue; always 1.",
                                  labels=["issue", "project", "title", "culprit", "level", "substatus", "priority",
                                          "assignee", "permalink"])
-        for i in r.top:
+        for i in top:
             info.add_metric([i.short_id, i.project, i.title, i.culprit, i.level, i.substatus, i.priority,
                              i.assignee, i.permalink], 1)
+        dropped["sentry_issue_info"] = len(r.top) - len(top)
         yield info
 
         new = GaugeMetricFamily("sentry_issues_new_24h", "Unresolved issues first seen in the last 24h." + CACHED,
@@ -144,12 +206,17 @@ class SentryCollector(Collector):
             budget.add_metric([category], amount)
         yield budget
 
-    def _impact(self, r: ImpactResult, assignees: dict[str, str]) -> Iterator[Metric]:
+    def _impact(self, r: ImpactResult, assignees: dict[str, str], dropped: dict[str, int]) -> Iterator[Metric]:
         values = GaugeMetricFamily(
             "sentry_issue_tag_values", "Distinct values of an impact tag (SENTRY_IMPACT_TAGS) on a top issue's events "
             "in the last 24h, with its routing tags (SENTRY_ISSUE_LABEL_TAGS) and owner as labels." + CACHED,
             labels=["issue", "project", "tag", "assignee", *r.label_names])
-        for row in r.rows:
+        budget = self._config.max_issue_series
+        for row in r.rows:  # ranked by events: whole issues are kept, the least active first to go
+            if len(row.tag_values) > budget:
+                dropped["sentry_issue_tag_values"] += len(row.tag_values)
+                continue
+            budget -= len(row.tag_values)
             owner = assignees.get(row.issue, "unknown")  # unknown: not in the unresolved listing
             for tag, count in sorted(row.tag_values.items()):
                 values.add_metric([row.issue, row.project, tag, owner, *(row.labels[n] for n in r.label_names)],

@@ -46,6 +46,7 @@ class Config:
     projects_refresh: float = 300.0
     max_issues: int = 10_000
     top_issues: int = 50
+    max_issue_series: int = 1000
     max_requests_per_second: float = 5.0
     timeout: float = 30.0
     billing_day: int = 1
@@ -221,6 +222,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "SENTRY_PROJECTS_REFRESH_SECONDS": ("projects_refresh", _number(float, 1, 86400)),
     "SENTRY_MAX_ISSUES": ("max_issues", _number(int, 100, 10_000_000)),
     "SENTRY_TOP_ISSUES": ("top_issues", _number(int, 0, 1000)),
+    "SENTRY_MAX_ISSUE_SERIES": ("max_issue_series", _number(int, 10, 1_000_000)),
     "SENTRY_MAX_REQUESTS_PER_SECOND": ("max_requests_per_second", _number(float, 0.1, 100)),
     "SENTRY_TIMEOUT_SECONDS": ("timeout", _number(float, 1, 600)),
     "SENTRY_BILLING_DAY": ("billing_day", _number(int, 1, 28)),
