@@ -48,7 +48,7 @@ def start_demo(config: Config):
     org = build_demo_org()
     server = SimulatorServer(org, host="127.0.0.1", port=0, token=token, rate_limit_per_second=DEMO_RATE_LIMIT)
     server.start()
-    DemoDriver(org).start()
+    DemoDriver(org, server=server).start()
     return replace(config, sentry_url=server.url, org=org.slug, token=token,
                    impact_tags=config.impact_tags or ("workspace_id", "tenant_id"),
                    label_tags=config.label_tags or ("release_stage", "failure_origin"),

@@ -54,6 +54,9 @@ def build_demo_org(now: float | None = None, seed: int = 42) -> Org:
                            reason="key_quota")
         org.record_outcome(api.id, "error", "filtered", rng.randrange(200, 400), at=storm + minute * 60,
                            reason="error-message")
+    web = org.project("web-frontend")
+    for hour in range(1, 30, 3):  # oversized envelopes now and then
+        org.record_outcome(web.id, "error", "invalid", rng.randrange(5, 40), at=now - hour * HOUR, reason="too_large")
     return org
 
 
@@ -61,8 +64,12 @@ class DemoDriver:
     """Mutates ``org`` every ``tick_seconds`` from a daemon thread. ``step()`` runs one tick (tests call it)."""
 
     def __init__(self, org: Org, clock=time.time, seed: int = 7, tick_seconds: float = 5.0,
-                 spike_every: float = 240.0, spike_seconds: float = 60.0, storm_every: float = 6 * HOUR):
+                 spike_every: float = 240.0, spike_seconds: float = 60.0, storm_every: float = 6 * HOUR,
+                 server=None, throttle_every: float = 600.0):
         self.org, self.clock, self.tick_seconds = org, clock, tick_seconds
+        # Another client of the same token (Grafana's Sentry datasource, say) now and then uses up a
+        # rate-limit window, so the exporter meets a real 429 and the API health panels have one to show.
+        self.server, self.throttle_every = server, throttle_every
         self.rng = random.Random(seed)
         self.spike_every, self.spike_seconds = spike_every, spike_seconds
         self._stop = threading.Event()
@@ -75,6 +82,7 @@ class DemoDriver:
         self.log: list[tuple[float, str, str]] = []  # (time, what, detail): what the driver did, for tests/demo
 
     def start(self) -> "DemoDriver":
+        self._throttle()
         self._thread = threading.Thread(target=self._run, name="sentry-demo-driver", daemon=True)
         self._thread.start()
         return self
@@ -128,10 +136,17 @@ class DemoDriver:
                 org.set_status(issue.id, "unresolved", substatus="escalating", at=now)
                 self._events(issue, now, rng.randrange(200, 600))
                 self.log.append((now, "escalating", issue.short_id))
+            if self._due("throttle", self.throttle_every, now):
+                self._throttle()
             if self._due("sessions", 60, now):
                 self._sessions(now)
             if self._due("compact", HOUR, now):
                 org.compact(now - 25 * HOUR)  # the 24h panels stay exact; older history by the hour
+
+    def _throttle(self) -> None:
+        if self.server is not None:
+            self.server.faults.set(status=429, count=1, endpoint="issues")
+            self.log.append((self.clock(), "throttle", "issues"))
 
     def _traffic(self, now: float, unresolved: list) -> None:
         rng, org = self.rng, self.org
