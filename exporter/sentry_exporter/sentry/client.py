@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import requests
+from urllib3 import exceptions as urllib3_errors
 
 from .. import __version__, tracing
 from .errors import AuthError, MalformedResponse, SentryError
@@ -20,6 +21,7 @@ from .pacing import Pacer
 
 log = logging.getLogger(__name__)
 
+MAX_BODY_BYTES = 64 * 1024 * 1024  # a page of 100 issues is about 200 kB; anything near this is not Sentry
 Params = Sequence[tuple[str, str]] | Mapping[str, str]
 # One link of Sentry's Link header, e.g. <…>; rel="next"; results="true"; cursor="0:100:0"
 _LINK = re.compile(r'<[^>]*>\s*;\s*rel="(?P<rel>\w+)"\s*;\s*results="(?P<results>\w+)"\s*;\s*cursor="(?P<cursor>[^"]*)"')
@@ -96,7 +98,9 @@ class SentryClient:
         with tracing.span(f"GET {endpoint}", **{"sentry.endpoint": endpoint, "http.request.method": "GET",
                                                  "retry.attempt": attempt}) as span:
             try:
-                resp = self._session.get(url, params=params, timeout=self._timeout, allow_redirects=False)
+                resp = self._session.get(url, params=params, timeout=self._timeout, allow_redirects=False,
+                                         stream=True)
+                self._read_body(resp, started=time.monotonic())
             except requests.RequestException as e:
                 self.pacer.release(endpoint, None)
                 self.stats.count(endpoint, "error")
@@ -126,6 +130,27 @@ class SentryClient:
             # Redirects are not followed: the Authorization header must never travel to another host.
             raise SentryError(endpoint, f"unexpected redirect (HTTP {status}); check SENTRY_URL", status)
         raise SentryError(endpoint, failure, status)
+
+    def _read_body(self, resp: requests.Response, started: float) -> None:
+        """Read the body within the timeout as a whole: requests' read timeout is per socket read,
+        so a server trickling a byte a second would otherwise hold the poller forever."""
+        body = bytearray()
+        try:
+            while chunk := resp.raw.read1(65536, decode_content=True):
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    raise requests.exceptions.ContentDecodingError(f"body larger than {MAX_BODY_BYTES} bytes")
+                if time.monotonic() - started > self._timeout[1]:
+                    raise requests.exceptions.ReadTimeout(f"body not complete after {self._timeout[1]:g}s")
+        except (urllib3_errors.HTTPError, requests.RequestException) as e:
+            resp.close()  # half read: this connection cannot be reused
+            if isinstance(e, requests.RequestException):
+                raise
+            kind = requests.exceptions.ReadTimeout if isinstance(e, urllib3_errors.ReadTimeoutError) \
+                else requests.exceptions.ConnectionError  # a reset, a short body, bad gzip
+            raise kind(str(e)) from None
+        resp._content, resp._content_consumed = bytes(body), True  # as requests does once it has read a body
+        resp.close()  # with the body consumed, this hands the connection back to the pool
 
     def _rate_limit_wait(self, endpoint: str, resp: requests.Response) -> float:
         now = self._clock()
