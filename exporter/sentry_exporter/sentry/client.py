@@ -73,6 +73,7 @@ class SentryClient:
             "Accept": "application/json",
         })
         self._session.trust_env = False  # no surprise proxies or netrc credentials
+        self._token = token
 
     def close(self) -> None:
         self._session.close()
@@ -105,7 +106,7 @@ class SentryClient:
                 self.pacer.release(endpoint, None)
                 self.stats.count(endpoint, "error")
                 span.fail()
-                failure = _describe(e)
+                failure = self._redact(_describe(e))
                 log.warning("Sentry request failed", extra={"endpoint": endpoint, "error": failure})
                 return self._backoff(attempt), failure, None
             headers = resp.headers
@@ -116,9 +117,10 @@ class SentryClient:
                 return resp
             span.fail()
         status = resp.status_code
-        failure = f"HTTP {status}: {_detail(resp)}"
+        detail = self._redact(_detail(resp))  # a hostile or buggy server may echo our Authorization header
+        failure = f"HTTP {status}: {detail}"
         if status in (401, 403):
-            raise AuthError(endpoint, status, _detail(resp))
+            raise AuthError(endpoint, status, detail)
         if status == 429:
             wait = self._rate_limit_wait(endpoint, resp)
             log.warning("Sentry rate limit hit", extra={"endpoint": endpoint, "wait_seconds": round(wait, 2)})
@@ -151,6 +153,9 @@ class SentryClient:
             raise kind(str(e)) from None
         resp._content, resp._content_consumed = bytes(body), True  # as requests does once it has read a body
         resp.close()  # with the body consumed, this hands the connection back to the pool
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._token, "[redacted]") if self._token else text
 
     def _rate_limit_wait(self, endpoint: str, resp: requests.Response) -> float:
         now = self._clock()
