@@ -26,6 +26,9 @@ LANDING = b"""<!doctype html><html><head><title>Sentry exporter</title></head><b
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: with more scrapers connecting at once, the kernel drops
+    # their SYNs and each retries after 1, 3, 7 s, so a scrape took seconds while the server sat idle.
+    request_queue_size = 128
 
     def server_bind(self) -> None:
         if self.address_family == socket.AF_INET6:
