@@ -8,6 +8,7 @@ import hmac
 import logging
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
@@ -58,7 +59,32 @@ class Access:
         return any(hmac.compare_digest(given, e.encode()) for e in self._expected)
 
 
+class Exposition:
+    """The rendered /metrics body, rendered at most once per `max_age` seconds per format.
+
+    Data changes only when a background poll ends, but a burst of scrapes would each render it
+    again: they queue on the GIL (seconds at p99 with 50 scrapers) and starve the pollers. One
+    render at a time, shared by every scrape that arrives meanwhile.
+    """
+
+    def __init__(self, registry: CollectorRegistry, max_age: float = 1.0):
+        self._registry, self._max_age = registry, max_age
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, bytes]] = {}  # content type -> (rendered at, body)
+
+    def render(self, accept: str | None) -> tuple[bytes, str]:
+        encoder, content_type = choose_encoder(accept)
+        with self._lock:
+            rendered_at, body = self._cache.get(content_type, (-self._max_age, b""))
+            if time.monotonic() - rendered_at >= self._max_age:
+                body = encoder(self._registry)
+                self._cache[content_type] = (time.monotonic(), body)
+        return body, content_type
+
+
 def make_handler(registry: CollectorRegistry, ready: Callable[[], bool], access: Access):
+    exposition = Exposition(registry)
+
     class Handler(BaseHTTPRequestHandler):
         server_version = f"sentry-exporter/{__version__}"
         protocol_version = "HTTP/1.1"
@@ -70,8 +96,7 @@ def make_handler(registry: CollectorRegistry, ready: Callable[[], bool], access:
                 if not access.allows(self.headers.get("Authorization")):
                     self._send(401, b"unauthorized\n", "text/plain", {"WWW-Authenticate": 'Basic realm="metrics"'})
                     return
-                encoder, content_type = choose_encoder(self.headers.get("Accept"))
-                self._send(200, encoder(registry), content_type)
+                self._send(200, *exposition.render(self.headers.get("Accept")))
             elif path == "/healthz":
                 self._send(200, b"ok\n", "text/plain")
             elif path == "/readyz":
