@@ -79,7 +79,8 @@ def test_prometheus_scrapes_the_demo_exporter_with_the_shipped_config(run_stack)
     _, prometheus = run_stack({})
     wait_for(lambda: prometheus.value('up{job="sentry-exporter"}') == 1, 30, what='up{job="sentry-exporter"} == 1')
     assert prometheus.value('sentry_exporter_demo{job="sentry-exporter"}') == 1
-    assert prometheus.value('up{job="prometheus"}') == 1
+    # each job has its own scrape schedule: Prometheus' self-scrape may come a moment later
+    wait_for(lambda: prometheus.value('up{job="prometheus"}') == 1, 30, what='up{job="prometheus"} == 1')
     groups = requests.get(f"{prometheus.url}/api/v1/rules", timeout=5).json()["data"]["groups"]
     assert groups, "the rule files glob loaded nothing"
     assert not [r for g in groups for r in g["rules"] if r.get("health") == "err"]

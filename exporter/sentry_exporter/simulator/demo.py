@@ -65,7 +65,7 @@ class DemoDriver:
 
     def __init__(self, org: Org, clock=time.time, seed: int = 7, tick_seconds: float = 5.0,
                  spike_every: float = 240.0, spike_seconds: float = 60.0, storm_every: float = 6 * HOUR,
-                 server=None, throttle_every: float = 600.0):
+                 server=None, throttle_every: float = 1800.0):
         self.org, self.clock, self.tick_seconds = org, clock, tick_seconds
         # Another client of the same token (Grafana's Sentry datasource, say) now and then uses up a
         # rate-limit window, so the exporter meets a real 429 and the API health panels have one to show.
