@@ -7,6 +7,7 @@ import logging
 import math
 import random
 import re
+import socket
 import threading
 import time
 from collections import Counter
@@ -14,6 +15,8 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import requests
 from urllib3 import exceptions as urllib3_errors
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .. import __version__, tracing
 from .errors import AuthError, MalformedResponse, SentryError
@@ -56,6 +59,42 @@ def next_cursor(link_header: str | None) -> str | None:
     return None
 
 
+class _HeadersDeadline:
+    """Mixin for urllib3 connections: the status line and headers must arrive within one read timeout
+    in total. The socket timeout applies to each read, so a server trickling a byte at a time could
+    hold a poller for ever; at the deadline the socket is shut down, which ends the blocked read."""
+
+    def getresponse(self, *args, **kwargs):
+        sock = self.sock
+        watchdog = threading.Timer(self.timeout, _shutdown, args=(sock,)) if sock and self.timeout else None
+        if watchdog:
+            watchdog.daemon = True
+            watchdog.start()
+        try:
+            return super().getresponse(*args, **kwargs)
+        finally:
+            if watchdog:
+                watchdog.cancel()
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("Pool", (HTTPConnectionPool,), {"ConnectionCls": type(
+                "Connection", (_HeadersDeadline, HTTPConnection), {})}),
+            "https": type("Pool", (HTTPSConnectionPool,), {"ConnectionCls": type(
+                "Connection", (_HeadersDeadline, HTTPSConnection), {})}),
+        }
+
+
 class SentryClient:
     def __init__(self, base_url: str, token: str, *, requests_per_second: float = 5.0, timeout: float = 30.0,
                  max_attempts: int = 4, stats: ApiStats | None = None,
@@ -67,6 +106,8 @@ class SentryClient:
         self._max_attempts = max_attempts
         self._clock, self._sleep = clock, sleep
         self._session = requests.Session()
+        for prefix in ("http://", "https://"):
+            self._session.mount(prefix, _Adapter())
         self._session.headers.update({
             "Authorization": f"Bearer {token}",
             "User-Agent": f"sentry-exporter/{__version__} (+prometheus)",
