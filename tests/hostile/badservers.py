@@ -167,6 +167,17 @@ def trickle(seconds_per_byte: float, total_seconds: float) -> Callable[[socket.s
     return behave
 
 
+def trickle_headers(seconds_per_byte: float) -> Callable[[socket.socket], None]:
+    """Never finish the headers: a header line that grows one byte at a time."""
+    def behave(conn: socket.socket) -> None:
+        read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nX-Padding: ")
+        while True:
+            conn.sendall(b"a")
+            time.sleep(seconds_per_byte)
+    return behave
+
+
 def plain_http_to_tls(conn: socket.socket) -> None:
     """What a TLS client meets at a plain-HTTP port: an HTTP 400 instead of a ServerHello."""
     conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")

@@ -10,7 +10,8 @@ import time
 
 import requests
 
-from badservers import RawServer, plain_http_to_tls, proxy_to, redirect_to, reset_mid_body, trickle
+from badservers import (RawServer, plain_http_to_tls, proxy_to, redirect_to, reset_mid_body, trickle,
+                        trickle_headers)
 from conftest import TOKEN
 from tools import free_port, require_tool, sample_values, wait_for
 
@@ -64,6 +65,7 @@ def test_faults_then_recovery_without_restart(make_sim, make_exporter, scripted)
         fault("connection refused", refuse, listen_again)
         fault("reset mid-body", lambda: front.switch(reset_mid_body), lambda: front.switch(proxy_to(sim_port)))
         fault("trickled body", lambda: front.switch(trickle(0.2, 60)), lambda: front.switch(proxy_to(sim_port)))
+        fault("trickled headers", lambda: front.switch(trickle_headers(0.2)), lambda: front.switch(proxy_to(sim_port)))
         fault("HTML 502 page from a proxy", lambda: sim.faults.set(html_error=True), sim.faults.clear)
         fault("redirect to another host",
               lambda: front.switch(redirect_to(f"http://localhost:{other_host.url.rsplit(':', 1)[1]}/api/0/")),
@@ -73,7 +75,8 @@ def test_faults_then_recovery_without_restart(make_sim, make_exporter, scripted)
     assert other_host.seen == [], "a redirect must not be followed, least of all with the token"
     # 4 attempts of at most 1 s each (SENTRY_TIMEOUT_SECONDS) plus at most 3.5 s of backoff
     print(durations)  # poll durations under each fault, for the record (pytest -s)
-    assert durations["trickled body"] < 9, f"the read timeout did not hold: {durations}"
+    for trickled in ("trickled body", "trickled headers"):
+        assert durations[trickled] < 9, f"the read timeout did not hold: {durations}"
     errors = value(exporter.metrics(), "sentry_api_requests_total", endpoint="issues", code="error")
     assert errors and errors >= 4
 
