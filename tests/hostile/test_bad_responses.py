@@ -58,7 +58,7 @@ def test_wrong_bodies_never_crash_and_are_counted(endpoint, scripted):
     server = scripted()
     expositions = []
 
-    @settings(max_examples=int(__import__("os").environ.get("HOSTILE_EXAMPLES", 40)), deadline=5000, derandomize=True,
+    @settings(max_examples=int(__import__("os").environ.get("HOSTILE_EXAMPLES", 60)), deadline=5000, derandomize=True,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                      HealthCheck.data_too_large])
     @given(pages=endpoint_pages(endpoint))
