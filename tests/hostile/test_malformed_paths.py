@@ -2,11 +2,14 @@
 and fails only the poller it belongs to; pagination always ends."""
 
 import json
+import zlib
 
 import pytest
 
 from badservers import Reply, json_reply
 from pipeline import Pipeline, check_exposition
+from sentry_exporter.sentry.client import SentryClient
+from sentry_exporter.sentry.errors import SentryError
 from test_bad_responses import VALID
 from tools import sample_values
 
@@ -77,3 +80,16 @@ def test_odd_text_becomes_valid_labels(scripted):
     info = [s for s in check_exposition(outcome.exposition) if s.name == "sentry_issue_info"]
     assert len(info) == 5
     assert {len(s.labels["title"]) for s in info} >= {300}
+
+
+def test_gzip_bomb_is_refused_not_inflated(scripted):
+    """100 kB of gzip that inflates to 200 MB: the client stops at its 64 MB body limit."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip framing
+    megabyte = b" " * 2**20
+    bomb = b"".join(packer.compress(megabyte) for _ in range(200)) + packer.flush()
+    server = scripted(lambda name, params: Reply(200, bomb, {"Content-Encoding": "gzip"}))
+    client = SentryClient(server.url, "sntrys_bomb_test", max_attempts=1)
+    with pytest.raises(SentryError, match="body larger than"):
+        client.get_json("issues", "organizations/acme/issues/")
+    client.close()
+    assert client.stats.copy()[0] == {("issues", "error"): 1}
