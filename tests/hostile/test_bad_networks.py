@@ -5,6 +5,7 @@ One exporter talks to a front door on a fixed port that changes behaviour: passi
 simulator, refusing connections, resetting mid-body, trickling bytes, redirecting to another host.
 """
 
+import socket
 import subprocess
 import time
 
@@ -112,3 +113,23 @@ def test_tls_errors_fail_closed_and_say_why(make_exporter, scripted, tmp_path):
             assert TOKEN not in err
     finally:
         plain.stop()
+
+
+def test_idle_and_slow_clients_do_not_block_metrics(make_sim, make_exporter):
+    """Hundreds of connections that say nothing, or send a header a byte at a time, hold no scrape up."""
+    _, sim = make_sim()
+    exporter = make_exporter(sim.url).wait_ready()
+    port = int(exporter.url.rsplit(":", 1)[1])
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(300)]
+    slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
+    try:
+        for s in slow:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        for _ in range(10):
+            for s in slow:
+                s.sendall(b"a")
+            fast_scrape(exporter)
+    finally:
+        for s in idle + slow:
+            s.close()
+    assert up(exporter) == 1.0

@@ -2,6 +2,7 @@
 and fails only the poller it belongs to; pagination always ends."""
 
 import json
+import time
 import zlib
 
 import pytest
@@ -93,3 +94,26 @@ def test_gzip_bomb_is_refused_not_inflated(scripted):
         client.get_json("issues", "organizations/acme/issues/")
     client.close()
     assert client.stats.copy()[0] == {("issues", "error"): 1}
+
+
+def test_absurd_rate_limit_headers_do_not_freeze_the_client(scripted):
+    """'inf', '1e400', 'nan', negative: ignored. An OverflowError here once leaked a pacer slot per
+    reply, and after two replies every later request waited for ever."""
+    headers = [{"X-Sentry-Rate-Limit-Limit": "inf", "X-Sentry-Rate-Limit-Remaining": "1e400",
+                "X-Sentry-Rate-Limit-Reset": "nan"},
+               {"X-Sentry-Rate-Limit-Limit": "9" * 400, "X-Sentry-Rate-Limit-Remaining": "-5",
+                "X-Sentry-Rate-Limit-Reset": "-inf", "X-Sentry-Rate-Limit-ConcurrentRemaining": "1e999"}]
+    calls = []
+
+    def script(name, params):
+        calls.append(name)
+        return Reply(200, b"[]", {"Content-Type": "application/json", **headers[len(calls) % 2]})
+
+    pipeline = Pipeline(scripted(script).url)
+    t0 = time.monotonic()
+    for _ in range(3):
+        outcome = pipeline.run()
+    pipeline.close()
+    assert time.monotonic() - t0 < 10
+    assert len(calls) >= 12
+    check_exposition(outcome.exposition)
