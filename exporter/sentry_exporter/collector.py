@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterator
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, Exemplar, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from . import __version__
@@ -113,13 +113,20 @@ class SentryCollector(Collector):
                                  "When the poller last succeeded; the age of the data it serves.", labels=["poller"])
         duration = GaugeMetricFamily("sentry_poll_duration_seconds", "Wall time of the poller's latest run.",
                                      labels=["poller"], unit="")
+        polls = CounterMetricFamily("sentry_polls", "Runs of each poller by result; the exemplar's trace_id is the "
+                                    "latest run's trace in Tempo.", labels=["poller", "result"])
         for name, state in sorted(states.items()):
             if state.ran:
                 success.add_metric([name], float(state.ok))
                 duration.add_metric([name], state.duration or 0.0)
+                latest = "success" if state.ok else "failure"
+                for result, count in (("success", state.runs - state.failures), ("failure", state.failures)):
+                    exemplar = Exemplar({"trace_id": state.trace_id}, count) \
+                        if result == latest and state.trace_id else None
+                    polls.add_metric([name, result], count, exemplar=exemplar)
             if state.last_success is not None:
                 last.add_metric([name], state.last_success)
-        yield from (success, last, duration)
+        yield from (success, last, duration, polls)
 
     def _issues(self, r: IssuesResult, dropped: dict[str, int]) -> Iterator[Metric]:
         labels = ISSUE_LABELS + (["environment"] if r.by_environment else [])
@@ -200,6 +207,8 @@ class SentryCollector(Collector):
         yield events
         yield _gauge("sentry_quota_period_start_timestamp_seconds", "Start of the current billing period.",
                      value=r.period_start)
+        yield _gauge("sentry_projects", "Projects the exporter polls (all it can see, or SENTRY_PROJECTS).",
+                     value=r.projects)
         budget = GaugeMetricFamily("sentry_quota_budget_events", "Configured event budget per billing period.",
                                    labels=["category"])
         for category, amount in self._config.quota_budgets:

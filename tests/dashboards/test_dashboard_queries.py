@@ -24,14 +24,7 @@ from tools import require_tool, sample_values, wait_for
 
 # Panels that cannot show data yet, with the reason. The test reports them instead of failing, and fails
 # once one of them shows data, so that it gets removed. Empty this when the metrics and demo data exist.
-TRANSITIONS = ("sentry_issue_transitions_total appears only after the exporter saw a transition between polls; "
-               "the demo driver makes the first one ~90 s after start")
-PENDING_PANELS = {
-    ("sentry-overview", "Regressions in range"): TRANSITIONS,
-    ("sentry-overview", "Issue transitions (1h)"): TRANSITIONS,
-    ("sentry-impact", "Escalations per project (1h)"): TRANSITIONS,
-    ("sentry-exporter-health", "Projects polled"): "the exporter does not export sentry_projects yet",
-}
+PENDING_PANELS: dict[tuple[str, str], str] = {}
 
 DASHBOARDS = generated()
 ISSUES_PERIOD = 14 * 86400  # SENTRY_ISSUES_PERIOD's default

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 UNRESOLVED = "is:unresolved"
 DAY = 86400.0
+TRANSITIONS = ("new", "regressed", "escalating", "left")
 MAX_TRANSITION_LOGS = 100  # per poll: a mass event is counted in full but not logged line by line
 
 
@@ -241,6 +242,10 @@ class IssuesPoller:
                             "project": issue.project, "level": issue.level, "assignee": issue.assignee,
                             "title": issue.title, "permalink": issue.permalink})
             life.known[issue.id] = _Known(issue.project, issue.level, issue.substatus, issue.lifetime_events)
+            # Counters exist from the first poll at 0, so rate() and increase() see their first change.
+            life.events_total[key] += 0
+            for transition in TRANSITIONS:
+                life.transitions[key + (transition,)] += 0
         if complete:
             # Left the unresolved set: resolved, archived, merged or aged out of the window.
             # The listing cannot tell which, so the transition is named for what is known.

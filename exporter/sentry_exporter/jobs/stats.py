@@ -31,6 +31,7 @@ NOT_EVENTS = {"attachment", "profile_duration", "profile_duration_ui"}
 class StatsResult:
     events: dict[tuple[str, str, str], int]   # (project, category, outcome) -> events this period
     period_start: float
+    projects: int                              # projects polled
 
 
 def billing_period_start(now: float, billing_day: int) -> float:
@@ -70,11 +71,12 @@ class StatsPoller:
         events = {key: max(value, self._last.get(key, 0)) for key, value in current.items()}
         events.update({key: value for key, value in self._last.items() if key not in events})
         self._last = events
-        slugs = {p.id: p.slug for p in self._directory.get()}
+        projects = self._directory.get()
+        slugs = {p.id: p.slug for p in projects}
         named = Counter()
         for (project_id, category, outcome), value in events.items():
             named[(slugs.get(project_id, project_id), category, outcome)] += value
-        return StatsResult(events=dict(named), period_start=period_start)
+        return StatsResult(events=dict(named), period_start=period_start, projects=len(projects))
 
     def _totals(self, start: float, end: float) -> Counter[tuple[str, str, str]]:
         params = [("field", "sum(quantity)"), ("groupBy", "project"), ("groupBy", "category"),
