@@ -53,10 +53,19 @@ class TempoTarget:
                 "queryType": "traceql", "limit": self.limit, "tableType": "traces"}
 
 
-def prom(expr, legend="", instant=False, table=False):
+@attr.s
+class PromTarget(g.Target):
+    """grafanalib's Target plus `exemplar`: Grafana then draws exemplars that link to their trace."""
+    exemplar = attr.ib(default=False)
+
+    def to_json_data(self):
+        return {**super().to_json_data(), **({"exemplar": True} if self.exemplar else {})}
+
+
+def prom(expr, legend="", instant=False, table=False, exemplar=False):
     """A Prometheus target; instant for stats/tables, range for time series."""
-    return g.Target(expr=expr, legendFormat=legend, instant=instant or table,
-                    format="table" if table else "time_series", datasource=PROMETHEUS)
+    return PromTarget(expr=expr, legendFormat=legend, instant=instant or table,
+                      format="table" if table else "time_series", datasource=PROMETHEUS, exemplar=exemplar)
 
 
 def _with_ref_ids(targets):

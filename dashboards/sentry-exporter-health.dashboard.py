@@ -63,6 +63,13 @@ poll_duration = timeseries(
     [prom(f"sentry_poll_duration_seconds{{{POLLER}}}", legend="{{poller}}")], unit="s",
 )
 
+polls = timeseries(
+    "Polls per poller", "Runs of each poller per 5 minutes, by result. The dots are exemplars: each carries the "
+    "trace_id of a poll; click one to open that poll's trace in Tempo, and from there its logs in Loki.",
+    [prom(f"sum by (poller, result) (increase(sentry_polls_total{{{POLLER}}}[5m]))", legend="{{poller}} {{result}}",
+          exemplar=True)], unit="short",
+)
+
 api_calls = timeseries(
     "Sentry API calls per endpoint", "Requests the exporter sent to Sentry, per endpoint, per minute.",
     [prom(f"sum by (endpoint) (rate(sentry_api_requests_total{{{ENDPOINT}}}[$__rate_interval])) * 60",
@@ -114,7 +121,7 @@ dashboard = dashboard(
     rows=[
         (4, [exporter_up, scrape_up, data_age, projects, truncated, version]),
         (7, [poll_success, age_per_poller]),
-        (8, [poll_duration, api_calls]),
+        (8, [poll_duration, polls, api_calls]),
         (8, [api_codes, throttled, headroom]),
         (10, [exporter_logs, exporter_traces]),
     ],

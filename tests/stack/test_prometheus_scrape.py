@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import subprocess
+import time
 
 import pytest
 import requests
@@ -81,6 +82,14 @@ def test_prometheus_scrapes_the_demo_exporter_with_the_shipped_config(run_stack)
     assert prometheus.value('sentry_exporter_demo{job="sentry-exporter"}') == 1
     # each job has its own scrape schedule: Prometheus' self-scrape may come a moment later
     wait_for(lambda: prometheus.value('up{job="prometheus"}') == 1, 30, what='up{job="prometheus"} == 1')
+    # the image's flags store exemplars: the poll counter's trace ids reach Prometheus (metric → trace)
+    def exemplars():
+        now = time.time()
+        data = requests.get(f"{prometheus.url}/api/v1/query_exemplars", timeout=5, params={
+            "query": 'sentry_polls_total{result="success"}', "start": now - 300, "end": now}).json()["data"]
+        return [e["labels"]["trace_id"] for series in data for e in series["exemplars"]]
+    trace_ids = wait_for(exemplars, 30, what="exemplars of sentry_polls_total")
+    assert all(len(t) == 32 and int(t, 16) >= 0 for t in trace_ids)
     groups = requests.get(f"{prometheus.url}/api/v1/rules", timeout=5).json()["data"]["groups"]
     assert groups, "the rule files glob loaded nothing"
     assert not [r for g in groups for r in g["rules"] if r.get("health") == "err"]
