@@ -11,6 +11,7 @@ and until then a freshly built demo org equals the exporter's.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 import warnings
 from collections import Counter, defaultdict
 
@@ -242,3 +243,18 @@ def test_annotation_queries_are_valid_promql(stack):
                 prometheus.range(annotation["expr"])  # raises on a bad query; no alert need be firing
                 checked += 1
     assert checked
+
+
+def readme_queries() -> list[str]:
+    """The PromQL the README gives for the users' six questions (comments stripped)."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = text.split("```promql", 1)[1].split("```", 1)[0]
+    return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_readme_promql_answers_the_six_questions_on_real_data(stack):
+    prometheus, _ = stack
+    queries = readme_queries()
+    assert len(queries) >= 8
+    empty = [q for q in queries if not prometheus.instant(q)]
+    assert not empty, f"README queries with no answer on the demo org: {empty}"
