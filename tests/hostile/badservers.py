@@ -180,7 +180,9 @@ def trickle_headers(seconds_per_byte: float) -> Callable[[socket.socket], None]:
 
 def plain_http_to_tls(conn: socket.socket) -> None:
     """What a TLS client meets at a plain-HTTP port: an HTTP 400 instead of a ServerHello."""
+    conn.recv(4096)  # the ClientHello: closing with it unread would send a RST, not the 400
     conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    time.sleep(0.2)
 
 
 def proxy_to(port: int) -> Callable[[socket.socket], None]:
