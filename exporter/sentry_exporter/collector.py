@@ -177,16 +177,17 @@ class SentryCollector(Collector):
         for project, count in sorted(r.new_24h.items()):
             new.add_metric([project], count)
         yield new
+        env = ["environment"] if r.by_environment else []
         transitions = CounterMetricFamily(
             "sentry_issue_transitions", "Issue lifecycle changes seen between polls since the exporter started: "
             "new, regressed, escalating, or left (the unresolved set: resolved, archived, merged or aged out).",
-            labels=["project", "level", "transition"])
+            labels=["project", "level", *env, "transition"])
         for key, count in sorted(r.transitions.items()):
             transitions.add_metric(list(key), count)
         yield transitions
         events = CounterMetricFamily(
             "sentry_issue_events", "Error events of unresolved issues since the exporter started, from the growth "
-            "of each issue's lifetime count between polls (poll resolution).", labels=["project", "level"])
+            "of each issue's lifetime count between polls (poll resolution).", labels=["project", "level", *env])
         for key, count in sorted(r.events_total.items()):
             events.add_metric(list(key), count)
         yield events

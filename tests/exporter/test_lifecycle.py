@@ -64,3 +64,21 @@ def test_new_24h_gauge_equals_truth(make_sim, make_exporter):
     got = {dict(k)["project"]: v for k, v in sample_values(text, "sentry_issues_new_24h").items()}
     assert got == {k: float(v) for k, v in truth.items()}
     assert sum(got.values()) > 0
+
+
+def test_with_environments_transitions_say_where(make_sim, make_exporter):
+    org, server = make_sim()
+    exporter = make_exporter(server, SENTRY_ENVIRONMENTS="production,staging").wait_ready()
+    now = time.time()
+    fresh = org.create_issue("billing", level="error", created=now)
+    org.record_events(fresh.id, n=4, at=now, environment="production")
+
+    def settled():
+        text = exporter.metrics()
+        return text if counter(text, "sentry_issue_transitions_total", transition="new") >= 1 else None
+
+    text = wait_for(settled, 20, what="the next poll")
+    assert counter(text, "sentry_issue_transitions_total", environment="production", transition="new") == 1
+    assert counter(text, "sentry_issue_transitions_total", environment="staging", transition="new") == 0
+    assert counter(text, "sentry_issue_events_total", project="billing", environment="production") == 4
+    assert counter(text, "sentry_issue_events_total", environment="staging") == 0

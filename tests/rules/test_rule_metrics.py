@@ -11,10 +11,11 @@ from rules_support import all_rules
 from promql_labels import LabelChecker
 from tools import ExporterProcess, wait_for
 
-# The exporter configured as docs/alerting.md asks (impact tag, tier label, budgets), polling issues
-# every 2 s: the event counter needs a second issue poll to grow from.
+# The exporter configured as docs/alerting.md asks (impact tag, tier label, budgets, environments split so
+# that "in production" can be said), polling issues every 2 s: the event counter needs a second poll to grow.
 EXPORTER_ENV = {"SENTRY_DEMO": "1", "SENTRY_IMPACT_TAGS": "workspace_id", "SENTRY_ISSUE_LABEL_TAGS": "release_stage",
-                "SENTRY_QUOTA_BUDGETS": "error=100000,transaction=500000", "SENTRY_POLL_INTERVAL_SECONDS": "2"}
+                "SENTRY_QUOTA_BUDGETS": "error=100000,transaction=500000", "SENTRY_POLL_INTERVAL_SECONDS": "2",
+                "SENTRY_ENVIRONMENTS": "production,staging"}
 POLLERS = {"issues", "stats", "impact", "releases"}
 # Labels Prometheus adds to every scraped series, and the series it makes itself.
 TARGET_LABELS = {"job", "instance"}

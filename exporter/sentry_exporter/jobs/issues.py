@@ -55,8 +55,8 @@ class IssuesResult:
     truncated: dict[str, bool]           # query name -> the cap cut the listing
     query_counts: dict[tuple[str, str], int]   # (query name, project) -> issues
     new_24h: dict[str, int]              # project -> issues first seen in the last 24h
-    transitions: dict[tuple[str, str, str], int]   # (project, level, transition) -> since start (counter)
-    events_total: dict[tuple[str, str], int]       # (project, level) -> events since start (counter)
+    transitions: dict[tuple[str, ...], int]   # (project, level[, environment], transition) -> since start
+    events_total: dict[tuple[str, ...], int]  # (project, level[, environment]) -> events since start
     assignees: dict[str, str]            # short id -> assignee, for every listed issue (impact series use it)
 
 
@@ -71,7 +71,7 @@ class _Known:
 
 @dataclass
 class _Lifecycle:
-    known: dict[str, _Known] = field(default_factory=dict)
+    known: dict[tuple[str, str | None], _Known] = field(default_factory=dict)  # (issue id, environment)
     previous_poll: float | None = None
     transitions: Counter = field(default_factory=Counter)
     events_total: Counter = field(default_factory=Counter)
@@ -148,9 +148,11 @@ class IssuesPoller:
         counts: Counter[tuple[str, ...]] = Counter()
         per_issue: dict[str, Issue] = {}
         truncated: dict[str, bool] = {}
+        listings: dict[str | None, list[Issue]] = {}
         for environment in self._config.environments or (None,):
             issues, truncated["default" if environment is None else f"environment:{environment}"] = \
                 self._list(UNRESOLVED, project_ids, environment)
+            listings[environment] = issues
             for issue in issues:
                 key = (issue.project, issue.level, issue.substatus, issue.priority, issue.assignee)
                 counts[key + ((environment,) if environment else ())] += 1
@@ -164,7 +166,7 @@ class IssuesPoller:
 
         top = self._top(per_issue.values())
         new_24h = Counter(i.project for i in per_issue.values() if i.first_seen and i.first_seen >= started - DAY)
-        self._observe_lifecycle(per_issue, started, complete=not any(truncated.values()))
+        self._observe_lifecycle(listings, started, complete=not any(truncated.values()))
         return IssuesResult(
             counts=dict(counts), by_environment=bool(self._config.environments), top=tuple(top),
             truncated=truncated, query_counts=dict(query_counts), new_24h=dict(new_24h),
@@ -217,42 +219,49 @@ class IssuesPoller:
             return list(issues.values()), True
         return list(issues.values()), False
 
-    def _observe_lifecycle(self, current: dict[str, Issue], now: float, complete: bool) -> None:
+    def _observe_lifecycle(self, listings: dict[str | None, list[Issue]], now: float, complete: bool) -> None:
+        """Count transitions and event growth since the last poll, per environment when split by them."""
         life = self._lifecycle
         baseline = life.previous_poll is None  # the first poll after a start only sets the baseline
         logged = 0
-        for issue in current.values():
-            before = life.known.get(issue.id)
-            key = (issue.project, issue.level)
-            if not baseline:
-                seen = []
-                if before is not None:
-                    life.events_total[key] += max(0, issue.lifetime_events - before.lifetime_events)
-                elif issue.first_seen is not None and issue.first_seen >= life.previous_poll:
-                    seen.append("new")
-                    life.events_total[key] += issue.lifetime_events  # all of a new issue's events are new
-                seen += [t for t in ("regressed", "escalating")
-                         if issue.substatus == t and (before is None or before.substatus != t)]
-                for transition in seen:
-                    life.transitions[key + (transition,)] += 1
-                    if logged < MAX_TRANSITION_LOGS:  # one line each, for Grafana annotations from Loki
-                        logged += 1
-                        log.info("issue %s: %s", transition, issue.short_id, extra={
-                            "event": "issue_transition", "transition": transition, "issue": issue.short_id,
-                            "project": issue.project, "level": issue.level, "assignee": issue.assignee,
-                            "title": issue.title, "permalink": issue.permalink})
-            life.known[issue.id] = _Known(issue.project, issue.level, issue.substatus, issue.lifetime_events)
-            # Counters exist from the first poll at 0, so rate() and increase() see their first change.
-            life.events_total[key] += 0
-            for transition in TRANSITIONS:
-                life.transitions[key + (transition,)] += 0
+        current: set[tuple[str, str | None]] = set()
+        for environment, issues in listings.items():
+            for issue in issues:
+                state = (issue.id, environment)
+                current.add(state)
+                before = life.known.get(state)
+                key = (issue.project, issue.level) + ((environment,) if environment else ())
+                if not baseline:
+                    seen = []
+                    if before is not None:
+                        life.events_total[key] += max(0, issue.lifetime_events - before.lifetime_events)
+                    elif issue.first_seen is not None and issue.first_seen >= life.previous_poll:
+                        seen.append("new")
+                        life.events_total[key] += issue.lifetime_events  # all of a new issue's events are new
+                    seen += [t for t in ("regressed", "escalating")
+                             if issue.substatus == t and (before is None or before.substatus != t)]
+                    for transition in seen:
+                        life.transitions[key + (transition,)] += 1
+                        if logged < MAX_TRANSITION_LOGS:  # one line each, for Grafana annotations from Loki
+                            logged += 1
+                            log.info("issue %s: %s", transition, issue.short_id, extra={
+                                "event": "issue_transition", "transition": transition, "issue": issue.short_id,
+                                "project": issue.project, "level": issue.level, "environment": environment,
+                                "assignee": issue.assignee, "title": issue.title, "permalink": issue.permalink})
+                life.known[state] = _Known(issue.project, issue.level, issue.substatus, issue.lifetime_events)
+                # Counters exist from the first poll at 0, so rate() and increase() see their first change.
+                life.events_total[key] += 0
+                for transition in TRANSITIONS:
+                    life.transitions[key + (transition,)] += 0
         if complete:
             # Left the unresolved set: resolved, archived, merged or aged out of the window.
             # The listing cannot tell which, so the transition is named for what is known.
-            for issue_id in [i for i in life.known if i not in current]:
-                gone = life.known.pop(issue_id)
+            for state in [s for s in life.known if s not in current]:
+                gone = life.known.pop(state)
                 if not baseline:
-                    life.transitions[(gone.project, gone.level, "left")] += 1
+                    environment = state[1]
+                    life.transitions[(gone.project, gone.level) + ((environment,) if environment else ())
+                                     + ("left",)] += 1
         life.previous_poll = now
 
 
