@@ -50,3 +50,25 @@ def test_release_health_matches_truth(make_sim, make_exporter):
         truth = org.truth_sessions((now // hour - 24) * hour, (now // hour + 1) * hour, project=labels["project"],
                                    release=labels["release"], environment=labels["environment"])
         assert abs(value - truth["crash_free_sessions"]) < 1e-9, labels
+
+
+def test_named_queries_from_the_config_file(make_sim, make_exporter, tmp_path):
+    org, server = make_sim()
+    config = tmp_path / "exporter.yml"
+    config.write_text("sentry_queries:\n  - {name: fatal, query: 'is:unresolved level:fatal'}\n"
+                      "  - {name: unassigned, query: 'is:unresolved is:unassigned'}\n")
+    text = make_exporter(server, EXPORTER_CONFIG=str(config)).wait_ready().metrics()
+    truth = org.truth_unresolved(14 * DAY, time.time())
+    expected = {"fatal": {}, "unassigned": {}}
+    for (project, level, _, _, assignee), n in truth.items():
+        if level == "fatal":
+            expected["fatal"][project] = expected["fatal"].get(project, 0) + n
+        if assignee == "unassigned":
+            expected["unassigned"][project] = expected["unassigned"].get(project, 0) + n
+    got = {"fatal": {}, "unassigned": {}}
+    for labels, value in rows(text, "sentry_query_issues"):
+        got[labels["query"]][labels["project"]] = value
+    assert got == expected
+    assert sum(got["fatal"].values()) > 0 and sum(got["unassigned"].values()) > 0
+    queries = [r.params.get("query", [""])[0] for r in server.request_log if r.endpoint == "issues"]
+    assert "is:unresolved level:fatal" in queries
