@@ -42,7 +42,7 @@ class Exporter:
     def __init__(self, config: Config):
         self.config = config
         self.client = SentryClient(config.sentry_url, config.token, timeout=config.timeout,
-                                   requests_per_second=config.max_requests_per_second)
+                                   requests_per_second=config.max_requests_per_second, ca_bundle=config.ca_bundle)
         directory = ProjectDirectory(self.client, config.org, config.projects, config.projects_refresh)
         filtered = bool(config.projects)
         self.jobs = [

@@ -49,6 +49,7 @@ class Config:
     max_issue_series: int = 1000
     max_requests_per_second: float = 5.0
     timeout: float = 30.0
+    ca_bundle: str | None = None
     billing_day: int = 1
     quota_budgets: tuple[tuple[str, int], ...] = ()
     queries: tuple[NamedQuery, ...] = ()
@@ -148,6 +149,15 @@ def _url(value: Any, name: str) -> str:
     return text
 
 
+def _readable_file(value: Any, name: str) -> str:
+    path = _text(value, name)
+    try:
+        Path(path).open("rb").close()
+    except OSError as e:
+        raise ConfigError(f"{name}: cannot read {path}: {e.strerror}") from None
+    return path
+
+
 def _choice(*choices: str) -> Callable[[Any, str], str]:
     def parse(value: Any, name: str) -> str:
         text = _text(value, name)
@@ -225,6 +235,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "SENTRY_MAX_ISSUE_SERIES": ("max_issue_series", _number(int, 10, 1_000_000)),
     "SENTRY_MAX_REQUESTS_PER_SECOND": ("max_requests_per_second", _number(float, 0.1, 100)),
     "SENTRY_TIMEOUT_SECONDS": ("timeout", _number(float, 1, 600)),
+    "SENTRY_CA_BUNDLE": ("ca_bundle", _readable_file),
     "SENTRY_BILLING_DAY": ("billing_day", _number(int, 1, 28)),
     "SENTRY_QUOTA_BUDGETS": ("quota_budgets", _budgets),
     "SENTRY_QUERIES": ("queries", _queries),

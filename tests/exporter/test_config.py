@@ -94,3 +94,11 @@ def test_cli_bad_input_is_one_line_and_exit_2(env, args, needle):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr and "secret123" not in proc.stderr
+
+
+def test_ca_bundle_must_be_readable(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert load_config({**BASE, "SENTRY_CA_BUNDLE": str(bundle)}).ca_bundle == str(bundle)
+    with pytest.raises(ConfigError, match="SENTRY_CA_BUNDLE: cannot read"):
+        load_config({**BASE, "SENTRY_CA_BUNDLE": str(tmp_path / "missing.pem")})

@@ -84,6 +84,7 @@ def test_faults_then_recovery_without_restart(make_sim, make_exporter, scripted)
 
 def self_signed(tmp_path):
     openssl = require_tool("openssl")
+    tmp_path.mkdir(parents=True, exist_ok=True)
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
@@ -133,3 +134,20 @@ def test_idle_and_slow_clients_do_not_block_metrics(make_sim, make_exporter):
         for s in idle + slow:
             s.close()
     assert up(exporter) == 1.0
+
+
+def test_tls_error_heals_without_a_restart_once_the_ca_bundle_is_right(make_exporter, scripted, tmp_path):
+    """A private CA (self-hosted Sentry): a wrong bundle fails closed; fixing the file heals the next poll."""
+    right_cert, right_key = self_signed(tmp_path / "right")
+    wrong_cert, _ = self_signed(tmp_path / "wrong")
+    server = scripted(tls=(right_cert, right_key))
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text(open(wrong_cert).read())
+    exporter = make_exporter(server.url, SENTRY_CA_BUNDLE=str(bundle))
+    wait_for(lambda: value(exporter.metrics(), "sentry_poll_success", poller="issues") == 0.0, 30,
+             what="a failed TLS handshake")
+    assert server.seen == []
+    bundle.write_text(open(right_cert).read())  # e.g. a rotated secret mount
+    wait_for(lambda: value(exporter.metrics(), "sentry_poll_success", poller="issues") == 1.0, 30,
+             what="recovery with the right CA")
+    assert all(headers.get("Authorization") == f"Bearer {TOKEN}" for _, headers in server.seen)

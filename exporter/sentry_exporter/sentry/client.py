@@ -97,7 +97,7 @@ class _Adapter(requests.adapters.HTTPAdapter):
 
 class SentryClient:
     def __init__(self, base_url: str, token: str, *, requests_per_second: float = 5.0, timeout: float = 30.0,
-                 max_attempts: int = 4, stats: ApiStats | None = None,
+                 max_attempts: int = 4, stats: ApiStats | None = None, ca_bundle: str | None = None,
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep):
         self.base_url = base_url.rstrip("/")
         self.stats = stats or ApiStats()
@@ -114,6 +114,8 @@ class SentryClient:
             "Accept": "application/json",
         })
         self._session.trust_env = False  # no surprise proxies or netrc credentials
+        # A private CA (self-hosted Sentry); read at each new connection, so a fixed bundle heals without a restart.
+        self._session.verify = ca_bundle or True
         self._token = token
 
     def close(self) -> None:
