@@ -89,6 +89,7 @@ def make_handler(registry: CollectorRegistry, ready: Callable[[], bool], access:
         server_version = f"sentry-exporter/{__version__}"
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
+        timeout = 60  # an idle or stalled client gives its thread back after a minute
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
