@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -25,32 +22,13 @@ from pathlib import Path
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+from processes import p99, simulator_and_exporter, wait
+
 TOKEN = "sntrys_bench"
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def samples(text: str, name: str) -> list[tuple[dict, float]]:
     return [(s.labels, s.value) for f in text_string_to_metric_families(text) for s in f.samples if s.name == name]
-
-
-def wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"bench: timed out waiting for {what}")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -61,32 +39,21 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def run(issues: int, latency: float, rate_limit: int | None, scrapes: int) -> dict:
-    sim_port, exp_port = free_port(), free_port()
-    sim_cmd = [str(BIN / "python"), "-m", "sentry_exporter.simulator", "--port", str(sim_port),
-               "--issues", str(issues), "--projects", "20", "--token", TOKEN, "--latency", str(latency)]
-    if rate_limit:
-        sim_cmd += ["--rate-limit", str(rate_limit)]
-    sim = subprocess.Popen(sim_cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    sim.stdout.readline()  # the simulator prints its URL once it listens
-    env = {"PATH": os.environ["PATH"], "SENTRY_URL": f"http://127.0.0.1:{sim_port}", "SENTRY_AUTH_TOKEN": TOKEN,
-           "SENTRY_ORG": "acme", "EXPORTER_HOST": "127.0.0.1", "EXPORTER_PORT": str(exp_port),
-           "SENTRY_MAX_ISSUES": str(max(10_000, 2 * issues)), "SENTRY_POLL_INTERVAL_SECONDS": "3600",
-           "SENTRY_STATS_INTERVAL_SECONDS": "3600", "SENTRY_MAX_REQUESTS_PER_SECOND": "5", "LOG_LEVEL": "warning"}
-    exporter = subprocess.Popen([str(BIN / "sentry-exporter")], env=env, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{exp_port}"
+    simulator = ["--issues", str(issues), "--projects", "20", "--latency", str(latency)]
+    simulator += ["--rate-limit", str(rate_limit)] if rate_limit else []
+    env = {"SENTRY_MAX_ISSUES": str(max(10_000, 2 * issues)), "SENTRY_POLL_INTERVAL_SECONDS": "3600",
+           "SENTRY_STATS_INTERVAL_SECONDS": "3600", "SENTRY_MAX_REQUESTS_PER_SECOND": "5"}
     latencies: list[float] = []
     stop = threading.Event()
+    with simulator_and_exporter(simulator, env, TOKEN) as (url, exporter):
+        def scrape_loop():
+            session = requests.Session()
+            while not stop.is_set() and len(latencies) < scrapes:
+                t0 = time.perf_counter()
+                session.get(f"{url}/metrics", timeout=5).raise_for_status()
+                latencies.append((time.perf_counter() - t0) * 1000)
+                time.sleep(0.02)
 
-    def scrape_loop():
-        session = requests.Session()
-        while not stop.is_set() and len(latencies) < scrapes:
-            t0 = time.perf_counter()
-            session.get(f"{url}/metrics", timeout=5).raise_for_status()
-            latencies.append((time.perf_counter() - t0) * 1000)
-            time.sleep(0.02)
-
-    try:
-        wait(lambda: requests.get(f"{url}/healthz", timeout=1).ok, 30, "the exporter to listen")
         scraper = threading.Thread(target=scrape_loop, daemon=True)
         t0 = time.monotonic()
         scraper.start()  # scrapes run while the first poll cycle is under way
@@ -103,19 +70,9 @@ def run(issues: int, latency: float, rate_limit: int | None, scrapes: int) -> di
             "calls": int(sum(v for (_, code), v in calls.items() if code != "429")),
             "floor": math.ceil(listed / 100), "rate_limited": int(sum(v for (_, c), v in calls.items() if c == "429")),
             "issues_poll_s": durations.get("issues", float("nan")), "cycle_s": cycle_seconds,
-            "p50": statistics.median(latencies), "p99": _p99(latencies), "scrapes": len(latencies),
+            "p50": statistics.median(latencies), "p99": p99(latencies), "scrapes": len(latencies),
             "rss_mb": peak_rss_mb(exporter.pid),
         }
-    finally:
-        exporter.terminate()
-        sim.terminate()
-        exporter.wait(10)
-        sim.wait(10)
-
-
-def _p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
 
 
 def main() -> None:

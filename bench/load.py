@@ -15,19 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import requests
 
-BIN = Path(sys.executable).parent
+from processes import p99, simulator_and_exporter, wait
+
 TOKEN = "sntrys_load_bench"
 
 
@@ -44,24 +41,6 @@ class Result:
     per_second: float
     api_calls_during_load: int
     first_failure: str
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"load: timed out waiting for {what}")
 
 
 def scrape_loop(url: str, until: float, latencies: list[float], failures: list[str]) -> None:
@@ -87,20 +66,11 @@ def api_calls(url: str) -> int:
 
 
 def run(scrapers: int, seconds: float, issues: int, poll_interval: float) -> Result:
-    sim_port, exp_port = free_port(), free_port()
-    sim = subprocess.Popen([str(BIN / "python"), "-m", "sentry_exporter.simulator", "--port", str(sim_port),
-                            "--issues", str(issues), "--projects", "10", "--token", TOKEN],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    sim.stdout.readline()  # printed once it listens
-    env = {"PATH": os.environ.get("PATH", ""), "SENTRY_URL": f"http://127.0.0.1:{sim_port}",
-           "SENTRY_AUTH_TOKEN": TOKEN, "SENTRY_ORG": "acme", "EXPORTER_HOST": "127.0.0.1",
-           "EXPORTER_PORT": str(exp_port), "SENTRY_POLL_INTERVAL_SECONDS": str(poll_interval),
-           "SENTRY_STATS_INTERVAL_SECONDS": str(poll_interval), "SENTRY_RELEASES_INTERVAL_SECONDS": str(poll_interval),
-           "SENTRY_MAX_REQUESTS_PER_SECOND": "50", "LOG_LEVEL": "warning"}
-    exporter = subprocess.Popen([str(BIN / "sentry-exporter")], env=env, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{exp_port}/metrics"
-    try:
-        wait(lambda: requests.get(url.replace("/metrics", "/readyz"), timeout=2).ok, 120, "the first poll")
+    env = {"SENTRY_POLL_INTERVAL_SECONDS": str(poll_interval), "SENTRY_STATS_INTERVAL_SECONDS": str(poll_interval),
+           "SENTRY_RELEASES_INTERVAL_SECONDS": str(poll_interval), "SENTRY_MAX_REQUESTS_PER_SECOND": "50"}
+    with simulator_and_exporter(["--issues", str(issues), "--projects", "10"], env, TOKEN) as (base, exporter):
+        url = f"{base}/metrics"
+        wait(lambda: requests.get(f"{base}/readyz", timeout=2).ok, 120, "the first poll")
         calls_before = api_calls(url)
         latencies: list[float] = []
         failures: list[str] = []
@@ -113,15 +83,9 @@ def run(scrapers: int, seconds: float, issues: int, poll_interval: float) -> Res
             t.join()
         if exporter.poll() is not None:
             failures.append(f"exporter exited with {exporter.returncode}")
-        ordered = sorted(latencies) or [math.nan]
-        return Result(scrapers, seconds, issues, len(latencies), len(failures), statistics.median(ordered),
-                      ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)], ordered[-1],
+        return Result(scrapers, seconds, issues, len(latencies), len(failures),
+                      statistics.median(latencies or [math.nan]), p99(latencies), max(latencies or [math.nan]),
                       len(latencies) / seconds, api_calls(url) - calls_before, failures[0] if failures else "")
-    finally:
-        exporter.terminate()
-        sim.terminate()
-        exporter.wait(10)
-        sim.wait(10)
 
 
 def main() -> None:
