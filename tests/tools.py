@@ -16,6 +16,14 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 EXPORTER = str(Path(sys.executable).with_name("sentry-exporter"))
+TOKEN = "sntrys_test_token_0123456789"  # what the simulator accepts; it must never show in any output
+
+
+def assignee_label(assignee) -> str:
+    """The exporter's assignee label for a simulator Assignee: teams as '#slug', users by name."""
+    if assignee is None:
+        return "unassigned"
+    return f"#{assignee.name}" if assignee.kind == "team" else assignee.name
 
 
 def require_tool(name: str) -> str:

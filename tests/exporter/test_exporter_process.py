@@ -5,9 +5,8 @@ import time
 
 import requests
 
-from conftest import TOKEN, assignee_label
 from sentry_exporter.jobs.stats import billing_period_start
-from tools import EXPORTER, sample_values, wait_for
+from tools import EXPORTER, TOKEN, assignee_label, sample_values, wait_for
 
 PERIOD_14D = 14 * 86400
 

@@ -13,8 +13,7 @@ import requests
 
 from badservers import (RawServer, plain_http_to_tls, proxy_to, redirect_to, reset_mid_body, trickle,
                         trickle_headers)
-from conftest import TOKEN
-from tools import free_port, require_tool, sample_values, wait_for
+from tools import TOKEN, free_port, require_tool, sample_values, wait_for
 
 
 def value(text, name, **labels):

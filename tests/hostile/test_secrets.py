@@ -4,11 +4,10 @@ output, even when a hostile server echoes it back in its error details."""
 import subprocess
 
 from badservers import Reply, json_reply
-from conftest import TOKEN
 from sentry_exporter.config import load_config
 from sentry_exporter.sentry.client import SentryClient
 from sentry_exporter.sentry.errors import SentryError
-from tools import EXPORTER, sample_values, wait_for
+from tools import EXPORTER, TOKEN, sample_values, wait_for
 
 
 def echoing(status):
