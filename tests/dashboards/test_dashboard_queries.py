@@ -11,9 +11,9 @@ and until then a freshly built demo org equals the exporter's.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 import warnings
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import pytest
 from dashboard_json import generated, panels, prometheus_targets

@@ -13,7 +13,7 @@ import requests
 
 from badservers import (RawServer, plain_http_to_tls, proxy_to, redirect_to, reset_mid_body, trickle,
                         trickle_headers)
-from tools import TOKEN, free_port, require_tool, sample_values, wait_for
+from tools import TOKEN, require_tool, sample_values, wait_for
 
 
 def value(text, name, **labels):

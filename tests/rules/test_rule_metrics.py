@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 import pytest
-import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from rules_support import all_rules

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from stackfiles import (COMPOSE, ROOT, SERVICE_PORTS, compose, dockerfile_env, dockerfile_instructions,
                         host_port, service_for_host)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from receiver import Receiver
-from tools import ExporterProcess, wait_for
+from tools import ExporterProcess
 
 
 def spans_of(requests) -> list[dict]:
