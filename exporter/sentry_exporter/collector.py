@@ -10,6 +10,7 @@ from prometheus_client.registry import Collector
 
 from . import __version__
 from .config import Config
+from .jobs.cardinality import OTHER
 from .jobs.impact import ImpactResult
 from .jobs.issues import IssuesResult
 from .jobs.releases import ReleasesResult
@@ -19,51 +20,14 @@ from .snapshot import SnapshotStore
 
 CACHED = " Cached from the latest successful background poll."
 ISSUE_LABELS = ["project", "level", "substatus", "priority", "assignee"]
-ASSIGNEE = ISSUE_LABELS.index("assignee")
-OTHER = "_other"  # the assignee of issues whose own assignee fell to the cardinality guard
 # Metrics whose series come from individual issues, names or tag values: each is capped.
 GUARDED = ("sentry_issues", "sentry_issue_events", "sentry_issue_users", "sentry_issue_first_seen_timestamp_seconds",
            "sentry_issue_last_seen_timestamp_seconds", "sentry_issue_info", "sentry_issue_tag_values")
 
 
-def fold_assignees(counts: dict[tuple[str, ...], int], cap: int) -> dict[tuple[str, ...], int]:
-    """Keep the most frequent assignees while the series fit in `cap`; fold the rest into OTHER.
-
-    Assignees are the one unbounded label of sentry_issues (every user of the org); projects, levels,
-    statuses and priorities are bounded by the org itself, so they are never folded.
-    """
-    if len(counts) <= cap:
-        return counts
-    by_assignee: dict[str, list[tuple[str, ...]]] = {}
-    issues: Counter[str] = Counter()
-    for key, n in counts.items():
-        by_assignee.setdefault(key[ASSIGNEE], []).append(key)
-        issues[key[ASSIGNEE]] += n
-    folded_keys = Counter(_as_other(key) for key in counts)  # how many assignees feed each folded series
-    series = len(folded_keys)  # everyone folded: the fewest series possible
-    kept: set[str] = set()
-    for assignee in sorted(issues, key=lambda a: (-issues[a], a)):  # most issues first, stable on ties
-        keys = [_as_other(key) for key in by_assignee[assignee]]
-        emptied = sum(1 for key in keys if folded_keys[key] == 1)  # folded series only this assignee fed
-        if series + len(keys) - emptied > cap:
-            break
-        folded_keys.subtract(keys)
-        series += len(keys) - emptied
-        kept.add(assignee)
-    result: Counter[tuple[str, ...]] = Counter()
-    for key, n in counts.items():
-        result[key if key[ASSIGNEE] in kept else _as_other(key)] += n
-    return dict(result)
-
-
-def _as_other(key: tuple[str, ...]) -> tuple[str, ...]:
-    return key[:ASSIGNEE] + (OTHER,) + key[ASSIGNEE + 1:]
-
-
 class SentryCollector(Collector):
     def __init__(self, store: SnapshotStore, api: ApiStats, pacer_windows, config: Config):
         self._store, self._api, self._windows, self._config = store, api, pacer_windows, config
-        self._fold_cache: tuple[object, dict] = (None, {})
 
     def describe(self) -> list[Metric]:
         return []  # registering must not trigger a collect()
@@ -90,14 +54,6 @@ class SentryCollector(Collector):
         for name, count in sorted(dropped.items()):
             guard.add_metric([name], count)
         yield guard
-
-    def _folded(self, counts: dict[tuple[str, ...], int]) -> dict[tuple[str, ...], int]:
-        """sentry_issues within the cap, computed once per poll result rather than on every scrape."""
-        cached_for, folded = self._fold_cache
-        if cached_for is not counts:
-            folded = fold_assignees(counts, self._config.max_issue_series)
-            self._fold_cache = (counts, folded)
-        return folded
 
     def _exporter(self, states) -> Iterator[Metric]:
         yield _gauge("sentry_up", "1 when the latest run of every poller succeeded, else 0.",
@@ -135,9 +91,8 @@ class SentryCollector(Collector):
         issues = GaugeMetricFamily("sentry_issues", f"Unresolved issues seen in the last {self._config.issues_period}."
                                    + note + f" Beyond SENTRY_MAX_ISSUE_SERIES series, the least frequent assignees "
                                    f"count as assignee=\"{OTHER}\"." + CACHED, labels=labels)
-        counts = self._folded(r.counts)
-        dropped["sentry_issues"] = len(r.counts) - len(counts)
-        for key, count in sorted(counts.items()):
+        dropped["sentry_issues"] = r.folded_series
+        for key, count in sorted(r.counts.items()):
             issues.add_metric(list(key), count)
         yield issues
         truncated = GaugeMetricFamily("sentry_issues_truncated",

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from ..config import Config
 from ..sentry.client import SentryClient
+from .cardinality import fold_assignees
 from .projects import ProjectDirectory
 from .values import count, label
 
@@ -50,6 +51,7 @@ class Issue:
 @dataclass(frozen=True)
 class IssuesResult:
     counts: dict[tuple[str, ...], int]   # (project, level, substatus, priority, assignee[, environment]) -> issues
+    folded_series: int                   # series the cardinality guard folded into assignee="_other"
     by_environment: bool
     top: tuple[Issue, ...]
     truncated: dict[str, bool]           # query name -> the cap cut the listing
@@ -167,8 +169,10 @@ class IssuesPoller:
         top = self._top(per_issue.values())
         new_24h = Counter(i.project for i in per_issue.values() if i.first_seen and i.first_seen >= started - DAY)
         self._observe_lifecycle(listings, started, complete=not any(truncated.values()))
+        folded = fold_assignees(dict(counts), self._config.max_issue_series)
         return IssuesResult(
-            counts=dict(counts), by_environment=bool(self._config.environments), top=tuple(top),
+            counts=folded, folded_series=len(counts) - len(folded), by_environment=bool(self._config.environments),
+            top=tuple(top),
             truncated=truncated, query_counts=dict(query_counts), new_24h=dict(new_24h),
             transitions=dict(self._lifecycle.transitions), events_total=dict(self._lifecycle.events_total),
             assignees={i.short_id: i.assignee for i in per_issue.values()},

@@ -99,7 +99,8 @@ class StatsPoller:
 
 
 def _group(group: Any) -> tuple[tuple[str, str, str] | None, int]:
-    if not isinstance(group, dict) or not isinstance(group.get("by"), dict) or not isinstance(group.get("totals"), dict):
+    if not isinstance(group, dict) or not isinstance(group.get("by"), dict) \
+            or not isinstance(group.get("totals"), dict):
         return None, 0
     by = group["by"]
     project = by.get("project")
