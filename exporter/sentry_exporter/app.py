@@ -102,7 +102,8 @@ class Exporter:
         """Serve HTTP at once (data arrives as polls finish) and schedule every poller."""
         access = Access(self.config.basic_auth_user, self.config.basic_auth_password, self.config.bearer_token)
         self.server = serve(self.config.host, self.config.port, make_handler(self.registry, self.store.ready, access))
-        log.info("listening", extra={"address": f"{self.config.host}:{self.config.port}",
+        host, port = self.server.server_address[:2]
+        log.info("listening", extra={"address": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
                                      "sentry_url": self.config.sentry_url, "org": self.config.org})
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
             # one run at a time per poller; a run that overruns its interval delays the next, never piles up
