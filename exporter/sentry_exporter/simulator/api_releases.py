@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .context import Request, Response, paged, selected_environments, selected_projects
-from .errors import ApiError
+from .errors import ApiError, require_known
 from .model import SESSION_STATUSES, Release
 from .pagination import offset_page, parse_cursor, parse_per_page
 from .search import split_values, tokenize
@@ -116,13 +116,9 @@ def sessions(request: Request) -> Response:
     fields = request.params.get("field", [])
     if not fields:
         raise ApiError(400, 'Request is missing a "field"')
-    for name in fields:
-        if name not in SESSION_FIELDS:
-            raise ApiError(400, f'Invalid field: "{name}"')
+    require_known(fields, SESSION_FIELDS, "field")
     group_by = request.params.get("groupBy", [])
-    for name in group_by:
-        if name not in SESSION_GROUP_BYS:
-            raise ApiError(400, f'Invalid groupBy: "{name}"')
+    require_known(group_by, SESSION_GROUP_BYS, "groupBy")
     interval = parse_period(request.first("interval", "1h") or "1h")
     if not interval or interval % HOUR:
         raise ApiError(400, "The interval has to be a multiple of the minimum interval of one hour.")

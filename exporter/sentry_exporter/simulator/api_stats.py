@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .context import Request, Response, project_from_path, selected_projects
-from .errors import ApiError
+from .errors import ApiError, require_known
 from .model import ERROR_CATEGORIES, OUTCOMES, api_category
 from .timeutil import DAY, HOUR, ceil_to, floor_to, iso_s, parse_period, window_from_params
 
@@ -23,21 +23,13 @@ def stats_v2(request: Request) -> Response:
     fields = request.params.get("field", [])
     if not fields:
         raise ApiError(400, 'At least one "field" is required.')
-    for name in fields:
-        if name not in FIELDS:
-            raise ApiError(400, f'Invalid field: "{name}"')
+    require_known(fields, FIELDS, "field")
     group_by = request.params.get("groupBy", [])
-    for name in group_by:
-        if name not in GROUP_BYS:
-            raise ApiError(400, f'Invalid groupBy: "{name}"')
+    require_known(group_by, GROUP_BYS, "groupBy")
     categories = request.params.get("category", [])
-    for name in categories:
-        if name not in PUBLIC_CATEGORIES:
-            raise ApiError(400, f'Invalid category: "{name}"')
+    require_known(categories, PUBLIC_CATEGORIES, "category")
     outcomes = request.params.get("outcome", [])
-    for name in outcomes:
-        if name not in OUTCOMES:
-            raise ApiError(400, f'Invalid outcome: "{name}"')
+    require_known(outcomes, OUTCOMES, "outcome")
     if not categories and "category" not in group_by:
         raise ApiError(400, "Query must have category as groupby or filter")
     interval = _interval(request.first("interval", "1h"))

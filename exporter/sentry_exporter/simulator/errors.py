@@ -12,5 +12,12 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+def require_known(values, allowed, what: str) -> None:
+    """Sentry's 400 for a parameter value it does not know, e.g. 'Invalid groupBy: "x"'."""
+    for value in values:
+        if value not in allowed:
+            raise ApiError(400, f'Invalid {what}: "{value}"')
+
+
 NOT_FOUND = "The requested resource does not exist"
 FORBIDDEN = "You do not have permission to perform this action."
