@@ -25,8 +25,9 @@ def test_transitions_and_event_growth_follow_the_org(make_sim, make_exporter):
     now = time.time()
     old = next(i for i in org.issues.values() if i.status == "unresolved" and i.substatus == "ongoing"
                and i.project.slug == "billing")
-    fresh = org.create_issue("billing", level="fatal", created=now)
-    org.record_events(fresh.id, n=7, at=now, environment="production")
+    # its first event is 5 s old when it becomes visible (ingestion lag): several polls have started since
+    fresh = org.create_issue("billing", level="fatal", created=now - 5)
+    org.record_events(fresh.id, n=7, at=now - 5, environment="production")
     org.record_events(old.id, n=11, at=now, environment="production")
     org.set_status(old.id, "unresolved", substatus="regressed", at=now)
     leaving = next(i for i in org.issues.values() if i.status == "unresolved" and i.project.slug == "api-backend")

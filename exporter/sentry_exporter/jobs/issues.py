@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 UNRESOLVED = "is:unresolved"
 DAY = 86400.0
 TRANSITIONS = ("new", "regressed", "escalating", "left")
+# An event can reach the issue listing some time after its timestamp: an issue first seen just before the
+# previous poll, but listed only now, is still new. (One that leaves and returns within this time counts twice.)
+INGESTION_GRACE = 900.0
 MAX_TRANSITION_LOGS = 100  # per poll: a mass event is counted in full but not logged line by line
 
 
@@ -239,7 +242,7 @@ class IssuesPoller:
                     seen = []
                     if before is not None:
                         life.events_total[key] += max(0, issue.lifetime_events - before.lifetime_events)
-                    elif issue.first_seen is not None and issue.first_seen >= life.previous_poll:
+                    elif issue.first_seen is not None and issue.first_seen >= life.previous_poll - INGESTION_GRACE:
                         seen.append("new")
                         life.events_total[key] += issue.lifetime_events  # all of a new issue's events are new
                     seen += [t for t in ("regressed", "escalating")
