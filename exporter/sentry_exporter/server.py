@@ -7,6 +7,7 @@ import errno
 import hmac
 import logging
 import socket
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +31,12 @@ class _Server(ThreadingHTTPServer):
     # socketserver's default listen backlog is 5: with more scrapers connecting at once, the kernel drops
     # their SYNs and each retries after 1, 3, 7 s, so a scrape took seconds while the server sat idle.
     request_queue_size = 128
+
+    def handle_error(self, request, client_address) -> None:
+        # A scraper that hangs up mid-response (its scrape timeout) is routine; anything else is logged,
+        # as a log record rather than socketserver's bare traceback on stderr.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            log.warning("HTTP request failed", exc_info=True)
 
     def server_bind(self) -> None:
         if self.address_family == socket.AF_INET6:

@@ -6,6 +6,7 @@ import json
 import re
 import secrets
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -150,6 +151,10 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that hung up is routine
+            super().handle_error(request, client_address)
 
 
 class _HTTPServer6(_HTTPServer):
