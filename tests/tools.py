@@ -84,14 +84,18 @@ class ExporterProcess:
         return resp.text
 
     def stop(self) -> tuple[str, str]:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            out, err = self.proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, err = self.proc.communicate()
-        return out, err
+        return stop_process(self.proc)
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> tuple:
+    """SIGTERM (what Docker and Railway send), then SIGKILL if it lingers; returns (stdout, stderr)."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()
 
 
 def sample_values(exposition: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:

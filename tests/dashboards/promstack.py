@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 from dashboard_json import LABEL_VALUES, ROOT
-from tools import ExporterProcess, free_port, wait_for
+from tools import ExporterProcess, free_port, stop_process, wait_for
 
 RULES = sorted((ROOT / "provisioning" / "prometheus" / "rules").glob("*.rules.yml"))
 # What Grafana would put in for its built-in variables on a short, freshly started test window.
@@ -41,12 +41,7 @@ class Prometheus:
         return self.instant(target["expr"]) if target.get("instant") else self.range(target["expr"])
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
 
 
 class QueryError(AssertionError):

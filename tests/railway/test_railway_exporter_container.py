@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ import requests
 
 from railway_support import SERVICES, container_command, image_env, literal_variables, project, read_dockerfile, \
     require_file, resources
-from tools import EXPORTER, free_port, wait_for
+from tools import EXPORTER, free_port, stop_process, wait_for
 
 HEALTHCHECK_HOST = "healthcheck.railway.app"  # the Host header of Railway's deploy healthcheck
 # Variables Railway injects into every deployment; the exporter must start with them around.
@@ -79,13 +78,7 @@ class Container:
                         timeout=30, what="the exporter's healthcheck path")
 
     def stop(self) -> tuple[int, str, str]:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # what Railway sends when it replaces a deployment
-        try:
-            out, err = self.proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, err = self.proc.communicate()
+        out, err = stop_process(self.proc, timeout=15)  # SIGTERM: what Railway sends when it replaces a deployment
         return self.proc.returncode, out, err
 
 

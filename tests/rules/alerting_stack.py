@@ -10,7 +10,7 @@ from pathlib import Path
 import requests
 import yaml
 
-from tools import free_port, require_tool, wait_for
+from tools import free_port, require_tool, stop_process, wait_for
 
 
 class Webhook:
@@ -67,13 +67,7 @@ class Process:
         return True
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def alertmanager(workdir: Path, config: dict) -> Process:

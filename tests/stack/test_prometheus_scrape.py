@@ -12,7 +12,7 @@ import requests
 
 from promconfig import image_flags, localize, write
 from stackfiles import prometheus_config
-from tools import ExporterProcess, free_port, require_tool, wait_for
+from tools import ExporterProcess, free_port, require_tool, stop_process, wait_for
 
 
 def loopback_config(exporter_port: int, prometheus_port: int) -> dict:
@@ -49,12 +49,7 @@ class Prometheus:
         return float(result[0]["value"][1]) if result else None
 
     def stop(self) -> str:
-        self.proc.terminate()
-        try:
-            return self.proc.communicate(timeout=10)[1]
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.communicate()[1]
+        return stop_process(self.proc)[1]
 
 
 @pytest.fixture
