@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -110,15 +111,10 @@ class Exporter:
             "max_instances": 1, "coalesce": True, "misfire_grace_time": None})
         for job in self.jobs:
             self.scheduler.add_job(self.run_poller, "interval", args=[job.poller], seconds=job.interval,
-                                   next_run_time=_now(), id=job.poller.name, name=job.poller.name)
+                                   next_run_time=datetime.now(timezone.utc), id=job.poller.name, name=job.poller.name)
         self.scheduler.start()
 
     def stop(self) -> None:
         self.scheduler.shutdown(wait=False)
         self.server.shutdown()
         self.client.close()
-
-
-def _now():
-    from datetime import datetime, timezone
-    return datetime.now(timezone.utc)

@@ -36,7 +36,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def start_demo(config: Config):
+def start_demo(config: Config) -> Config:
     """Run the simulator in-process and point the config at it, marked as demo data.
 
     The demo org has impact tags, a quota budget and rate-limit headers like sentry.io, so every
@@ -52,7 +52,7 @@ def start_demo(config: Config):
     return replace(config, sentry_url=server.url, org=org.slug, token=token,
                    impact_tags=config.impact_tags or ("workspace_id", "tenant_id"),
                    label_tags=config.label_tags or ("release_stage", "failure_origin"),
-                   quota_budgets=config.quota_budgets or DEMO_BUDGETS), server
+                   quota_budgets=config.quota_budgets or DEMO_BUDGETS)
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
 def _run(config: Config, once: bool) -> int:
     if config.demo:
-        config, _ = start_demo(config)
+        config = start_demo(config)
         log.info("demo mode: serving a simulated org, not Sentry")
 
     exporter = Exporter(config)

@@ -18,7 +18,6 @@ import yaml
 DEFAULT_PORT = 8971  # outside the 9100-9999 block of Prometheus' default-port allocations
 PERIOD = re.compile(r"^[1-9][0-9]*[smhdw]$")
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 REQUIRED_SCOPES = "org:read, project:read, event:read"
 
 
@@ -66,14 +65,6 @@ class Config:
     basic_auth_user: str | None = None
     basic_auth_password: str | None = field(default=None, repr=False)
     bearer_token: str | None = field(default=None, repr=False)
-
-    @property
-    def issues_period_seconds(self) -> int:
-        return period_seconds(self.issues_period)
-
-
-def period_seconds(period: str) -> int:
-    return int(period[:-1]) * PERIOD_SECONDS[period[-1]]
 
 
 # ---- value parsers: each takes the raw value (str from env, any from YAML) and the variable name

@@ -36,12 +36,6 @@ class ProjectDirectory:
                 self._fetched_at = self._clock()
             return self._projects
 
-    def slug_of(self, project_id: str) -> str:
-        for project in self.get():
-            if project.id == project_id:
-                return project.slug
-        return project_id
-
     def _fetch(self) -> tuple[Project, ...]:
         projects = []
         for page, _ in self._client.pages("projects", f"organizations/{self._org}/projects/", {"per_page": "100"}):
