@@ -11,6 +11,8 @@ import socket
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import requests
@@ -19,7 +21,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .. import __version__, tracing
-from .errors import AuthError, MalformedResponse, SentryError
+from .buckets import bucket_of
+from .errors import ORG_TOKEN_PREFIX, AuthError, ContractError, MalformedResponse, SentryError
 from .pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,11 @@ MAX_BODY_BYTES = 64 * 1024 * 1024  # a page of 100 issues is about 200 kB; anyth
 Params = Sequence[tuple[str, str]] | Mapping[str, str]
 # One link of Sentry's Link header, e.g. <…>; rel="next"; results="true"; cursor="0:100:0"
 _LINK = re.compile(r'<[^>]*>\s*;\s*rel="(?P<rel>\w+)"\s*;\s*results="(?P<results>\w+)"\s*;\s*cursor="(?P<cursor>[^"]*)"')
+# Snuba's throttling, turned into DRF Throttled (429) by `src/sentry/api/handlers.py` and into a 400 on
+# some query-error paths (`src/sentry/api/utils.py` handle_query_errors); `RATE_LIMIT_ERROR_MESSAGE`
+# in `src/sentry/search/events/constants.py`. It comes with no rate-limit headers at all.
+SNUBA_THROTTLED = "Rate limit exceeded. Please try your query with a smaller date range or fewer projects."
+THROTTLE_BACKOFF = (1.0, 60.0)  # seconds: first and longest wait after a throttle without a Reset header
 
 
 class ApiStats:
@@ -95,16 +103,48 @@ class _Adapter(requests.adapters.HTTPAdapter):
         }
 
 
+@dataclass(frozen=True)
+class _Retry:
+    """Why an attempt failed, and how long to wait before the next one. `wait` is None for a throttle
+    without a Reset header: those back off exponentially and are bounded by time, not attempts."""
+    failure: str
+    status: int | None
+    wait: float | None
+
+
+class _Budget:
+    """Seconds left for waiting between attempts, on the client's clock. A wait is charged even when
+    an injected sleep returns at once, so a test with a no-op sleep still runs out of time."""
+
+    def __init__(self, clock: Callable[[], float], seconds: float):
+        self._clock, self._start, self._seconds, self._slept = clock, clock(), seconds, 0.0
+
+    def remaining(self) -> float:
+        return self._seconds - max(self._clock() - self._start, self._slept)
+
+    def charge(self, seconds: float) -> None:
+        self._slept += seconds
+
+
 class SentryClient:
-    def __init__(self, base_url: str, token: str, *, requests_per_second: float = 5.0, timeout: float = 30.0,
-                 max_attempts: int = 4, stats: ApiStats | None = None, ca_bundle: str | None = None,
-                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep):
+    """Retries: a network error, a timeout or a 5xx is retried up to `max_attempts` times, and so is
+    a 429 with a Reset header (after waiting until Reset). Throttling without one (Snuba's 429, or its
+    400 variant) backs off from 1 s to 60 s with jitter for as long as `throttle_budget` seconds per
+    request allow. Inside `with client.deadline(s):` every wait of that thread's requests also fits
+    in those `s` seconds: the caller's time, e.g. a poll's interval."""
+
+    def __init__(self, base_url: str, token: str, *, requests_per_second: float = 5.0, timeout: float = 60.0,
+                 max_attempts: int = 4, throttle_budget: float = 60.0, stats: ApiStats | None = None,
+                 ca_bundle: str | None = None, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep):
         self.base_url = base_url.rstrip("/")
         self.stats = stats or ApiStats()
         self.pacer = Pacer(requests_per_second, clock=clock, sleep=sleep)
         self._timeout = (min(5.0, timeout), timeout)
         self._max_attempts = max_attempts
+        self._throttle_budget = throttle_budget
         self._clock, self._sleep = clock, sleep
+        self._local = threading.local()  # .deadline: this thread's _Budget inside deadline()
         self._session = requests.Session()
         for prefix in ("http://", "https://"):
             self._session.mount(prefix, _Adapter())
@@ -121,24 +161,50 @@ class SentryClient:
     def close(self) -> None:
         self._session.close()
 
+    @contextmanager
+    def deadline(self, seconds: float) -> Iterator[None]:
+        """Within the block, this thread's requests wait between attempts for `seconds` in total at most."""
+        self._local.deadline = _Budget(self._clock, seconds)
+        try:
+            yield
+        finally:
+            self._local.deadline = None
+
     def get(self, endpoint: str, path: str, params: Params = ()) -> requests.Response:
         """GET with pacing and retries; returns a 2xx response or raises SentryError."""
         url = f"{self.base_url}/api/0/{path.lstrip('/')}"
-        failure, status = "", None
-        for attempt in range(1, self._max_attempts + 1):
-            outcome = self._attempt(endpoint, url, params, attempt)
+        bucket = bucket_of(path)
+        request = _Budget(self._clock, self._throttle_budget)
+        caller: _Budget | None = getattr(self._local, "deadline", None)
+        failed = throttled = 0
+        while True:
+            outcome = self._attempt(endpoint, bucket, url, params, failed + throttled + 1)
             if isinstance(outcome, requests.Response):
                 return outcome
-            wait, failure, status = outcome
-            if attempt < self._max_attempts:
-                self._sleep(wait)
-        raise SentryError(endpoint, f"gave up after {self._max_attempts} attempts ({failure})", status)
+            if outcome.wait is None:
+                throttled += 1
+                wait = min(THROTTLE_BACKOFF[1], THROTTLE_BACKOFF[0] * 2 ** (throttled - 1) * random.uniform(1.0, 1.5))
+                left = request.remaining()
+            else:
+                failed += 1
+                if failed >= self._max_attempts:
+                    raise SentryError(endpoint, f"gave up after {failed + throttled} attempts ({outcome.failure})",
+                                      outcome.status)
+                wait, left = outcome.wait, math.inf
+            if caller is not None:
+                left = min(left, caller.remaining())
+            if wait > left:
+                raise SentryError(endpoint, f"gave up after {failed + throttled} attempts: no time left to wait "
+                                            f"{wait:.1f}s more ({outcome.failure})", outcome.status)
+            self._sleep(wait)
+            for budget in (request, caller):
+                if budget is not None:
+                    budget.charge(wait)
 
-    def _attempt(self, endpoint: str, url: str, params: Params, attempt: int
-                 ) -> requests.Response | tuple[float, str, int | None]:
-        """One try: the response when it succeeded, else (seconds to wait, what failed, status)."""
-        self.pacer.acquire(endpoint)
-        headers = None
+    def _attempt(self, endpoint: str, bucket: str, url: str, params: Params, attempt: int
+                 ) -> requests.Response | _Retry:
+        """One try: the response when it succeeded, else what failed and how long to wait."""
+        self.pacer.acquire(bucket)
         with tracing.span(f"GET {endpoint}", **{"sentry.endpoint": endpoint, "http.request.method": "GET",
                                                  "retry.attempt": attempt}) as span:
             try:
@@ -146,31 +212,35 @@ class SentryClient:
                                          stream=True)
                 self._read_body(resp, started=time.monotonic())
             except requests.RequestException as e:
-                self.pacer.release(endpoint, None)
+                self.pacer.release(bucket, None)
                 self.stats.count(endpoint, "error")
                 span.fail()
                 failure = self._redact(_describe(e))
                 log.warning("Sentry request failed", extra={"endpoint": endpoint, "error": failure})
-                return self._backoff(attempt), failure, None
-            headers = resp.headers
-            self.pacer.release(endpoint, headers)
+                return _Retry(failure, None, self._backoff(attempt))
+            self.pacer.release(bucket, resp.headers)
             self.stats.count(endpoint, str(resp.status_code))
             span.set("http.response.status_code", resp.status_code)
             if resp.ok:
                 return resp
             span.fail()
         status = resp.status_code
-        detail = self._redact(_detail(resp))  # a hostile or buggy server may echo our Authorization header
+        # Masked before it is cut: a hostile or buggy server may echo our Authorization header.
+        detail = self._redact(_detail(resp))[:200]
         failure = f"HTTP {status}: {detail}"
         if status in (401, 403):
-            raise AuthError(endpoint, status, detail)
-        if status == 429:
-            wait = self._rate_limit_wait(endpoint, resp)
-            log.warning("Sentry rate limit hit", extra={"endpoint": endpoint, "wait_seconds": round(wait, 2)})
-            return wait, failure, status
+            raise AuthError(endpoint, status, detail, org_token=self._token.startswith(ORG_TOKEN_PREFIX))
+        if status == 429 or (status == 400 and detail == SNUBA_THROTTLED):
+            wait = self._rate_limit_wait(bucket, resp)
+            log.warning("Sentry rate limit hit", extra={
+                "endpoint": endpoint, "bucket": bucket, "status": status, "detail": detail,
+                "wait_seconds": "backoff" if wait is None else round(wait, 2)})
+            return _Retry(failure, status, wait)
+        if status == 400:
+            raise ContractError(endpoint, detail)
         if status >= 500:
             log.warning("Sentry server error", extra={"endpoint": endpoint, "status": status})
-            return self._backoff(attempt), failure, status
+            return _Retry(failure, status, self._backoff(attempt))
         if 300 <= status < 400:
             # Redirects are not followed: the Authorization header must never travel to another host.
             raise SentryError(endpoint, f"unexpected redirect (HTTP {status}); check SENTRY_URL", status)
@@ -200,13 +270,17 @@ class SentryClient:
     def _redact(self, text: str) -> str:
         return text.replace(self._token, "[redacted]") if self._token else text
 
-    def _rate_limit_wait(self, endpoint: str, resp: requests.Response) -> float:
+    def _rate_limit_wait(self, bucket: str, resp: requests.Response) -> float | None:
+        """Seconds until the window named by Retry-After or X-Sentry-Rate-Limit-Reset opens, with the
+        bucket blocked until then; None when neither header came, as with Snuba's throttling."""
         now = self._clock()
         retry_after = _number(resp.headers.get("Retry-After"))
         reset = _number(resp.headers.get("X-Sentry-Rate-Limit-Reset"))
-        until = now + retry_after if retry_after is not None else reset if reset is not None else now + 1.0
+        if retry_after is None and reset is None:
+            return None
+        until = now + retry_after if retry_after is not None else reset
         until = min(until, now + 60.0)  # a wild header must not park the poller for hours
-        self.pacer.block_until(endpoint, until)
+        self.pacer.block_until(bucket, until)
         return max(0.0, until - now) + random.uniform(0, 0.1)
 
     @staticmethod
@@ -258,12 +332,18 @@ class SentryClient:
 
 
 def _detail(resp: requests.Response) -> str:
+    """The server's reason: DRF's {"detail": "…"}, a {"detail": {"message": "…"}} of Sentry's own API
+    exceptions, or the bare JSON string the rate-limit middleware sends (CONTRACT.md §0.3)."""
     try:
-        detail = resp.json().get("detail")
-    except (ValueError, AttributeError, RecursionError):
+        detail = resp.json()
+    except (ValueError, RecursionError):
         detail = None
-    text = detail if isinstance(detail, str) else resp.reason or "no detail"
-    return text[:200].replace("\n", " ")
+    if isinstance(detail, dict):
+        detail = detail.get("detail")
+    if isinstance(detail, dict):
+        detail = detail.get("message")
+    text = detail if isinstance(detail, str) and detail else resp.reason or "no detail"
+    return " ".join(text[:4096].split())  # the caller masks the token, then cuts to 200 characters
 
 
 def _describe(e: requests.RequestException) -> str:

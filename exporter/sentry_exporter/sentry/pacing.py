@@ -1,8 +1,12 @@
 """Request pacing: stay under our own budget and under what Sentry's rate-limit headers say.
 
-Sentry limits per caller and endpoint in fixed one-second windows and reports the window in
-X-Sentry-Rate-Limit-{Limit,Remaining,Reset} (Reset is an absolute epoch second). It sends no
-Retry-After. Self-hosted Sentry sends no such headers at all, so our own budget still applies.
+Sentry limits per caller and *bucket* in fixed windows (see buckets.py: the issues index, projects
+and sessions share one) and reports the bucket's window in X-Sentry-Rate-Limit-{Limit,Remaining,Reset}
+(Reset is an absolute epoch second), plus ConcurrentLimit/ConcurrentRemaining, which can be the
+literal string "None" (`src/sentry/middleware/ratelimit.py` writes `concurrent_remaining` as is).
+It sends no Retry-After. Self-hosted Sentry sends no such headers at all (the middleware returns
+early on `SENTRY_SELF_HOSTED`): then no window is known and only our own budget, one clock for
+every request, spaces them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ class Window:
     reset: float = 0.0  # epoch seconds when the next window opens
     concurrent_remaining: int | None = None
 
+    def known(self) -> bool:
+        return self.limit is not None or self.remaining is not None
+
 
 class Pacer:
     def __init__(self, requests_per_second: float, max_concurrency: int = 2,
@@ -32,40 +39,36 @@ class Pacer:
         self._windows: dict[str, Window] = {}
         self._in_flight: dict[str, int] = {}
 
-    def window(self, endpoint: str) -> Window:
-        with self._lock:
-            return self._windows.setdefault(endpoint, Window())
-
-    def acquire(self, endpoint: str) -> None:
-        """Block until a request to `endpoint` fits every budget; pair with release()."""
+    def acquire(self, bucket: str) -> None:
+        """Block until a request counted in `bucket` fits every budget; pair with release()."""
         self._slots.acquire()
         while True:
             with self._lock:
                 now = self._clock()
                 wait = self._next_slot - now
-                w = self._windows.setdefault(endpoint, Window())
+                w = self._windows.setdefault(bucket, Window())
                 if w.reset <= now and w.remaining is not None:
                     w.remaining = None  # a new window has opened
-                in_flight = self._in_flight.get(endpoint, 0)
+                in_flight = self._in_flight.get(bucket, 0)
                 if w.remaining is not None and w.remaining - in_flight <= 0:
                     wait = max(wait, w.reset - now)
                 elif w.concurrent_remaining is not None and w.concurrent_remaining - in_flight <= 0 and in_flight:
                     wait = max(wait, 0.05)
                 if wait <= 0:
                     self._next_slot = max(self._next_slot, now) + self._spacing
-                    self._in_flight[endpoint] = in_flight + 1
+                    self._in_flight[bucket] = in_flight + 1
                     return
             self._sleep(min(wait, 5.0))
 
-    def release(self, endpoint: str, headers: Mapping[str, str] | None) -> None:
+    def release(self, bucket: str, headers: Mapping[str, str] | None) -> None:
         with self._lock:
-            self._in_flight[endpoint] = max(0, self._in_flight.get(endpoint, 1) - 1)
+            self._in_flight[bucket] = max(0, self._in_flight.get(bucket, 1) - 1)
             if headers is not None:
-                self._update(endpoint, headers)
+                self._update(bucket, headers)
         self._slots.release()
 
-    def _update(self, endpoint: str, headers: Mapping[str, str]) -> None:
-        w = self._windows.setdefault(endpoint, Window())
+    def _update(self, bucket: str, headers: Mapping[str, str]) -> None:
+        w = self._windows.setdefault(bucket, Window())
         limit = _int(headers.get("X-Sentry-Rate-Limit-Limit"))
         remaining = _int(headers.get("X-Sentry-Rate-Limit-Remaining"))
         reset = _int(headers.get("X-Sentry-Rate-Limit-Reset"))
@@ -77,21 +80,21 @@ class Pacer:
                 w.reset, w.remaining = float(reset), remaining
             elif reset == w.reset:
                 w.remaining = min(w.remaining, remaining)
-        concurrent = _int(headers.get("X-Sentry-Rate-Limit-ConcurrentRemaining"))
-        if concurrent is not None:
-            w.concurrent_remaining = concurrent
+        if "X-Sentry-Rate-Limit-ConcurrentRemaining" in headers:  # "None" there means no concurrency limit
+            w.concurrent_remaining = _int(headers["X-Sentry-Rate-Limit-ConcurrentRemaining"])
 
     def windows(self) -> dict[str, Window]:
-        """A copy of every endpoint's window, as of now (an expired window is full again)."""
+        """A copy of every bucket's window that Sentry reported, as of now (an expired window is full
+        again). Empty against self-hosted Sentry, which sends no rate-limit headers."""
         with self._lock:
             now = self._clock()
-            return {endpoint: replace(w, remaining=w.limit) if w.reset <= now and w.limit is not None else replace(w)
-                    for endpoint, w in self._windows.items()}
+            current = (replace(w, remaining=w.limit) if w.reset <= now else replace(w) for w in self._windows.values())
+            return {bucket: w for bucket, w in zip(self._windows, current) if w.known()}
 
-    def block_until(self, endpoint: str, epoch: float) -> None:
-        """After a 429: nothing goes to this endpoint before `epoch`."""
+    def block_until(self, bucket: str, epoch: float) -> None:
+        """After a 429: nothing goes to this bucket before `epoch`."""
         with self._lock:
-            w = self._windows.setdefault(endpoint, Window())
+            w = self._windows.setdefault(bucket, Window())
             w.reset, w.remaining = max(w.reset, epoch), 0
 
 

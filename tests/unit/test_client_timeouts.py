@@ -1,0 +1,47 @@
+"""Slow pages (CONTRACT.md §0.6): Sentry's chunked search can take over 30 s. A page that times out
+is retried, a bounded number of times."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from hostile.badservers import ScriptedServer, json_reply
+from sentry_exporter.sentry.client import SentryClient
+from sentry_exporter.sentry.errors import SentryError
+
+
+@pytest.fixture
+def slow_first():
+    """The first `slow` answers take 0.6 s; the rest come at once."""
+    servers = []
+
+    def make(slow: int) -> ScriptedServer:
+        def script(endpoint, params):
+            if len(server.seen) <= slow:
+                time.sleep(0.6)
+            return json_reply([{"id": str(len(server.seen))}])
+        server = ScriptedServer(script)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+def test_a_page_that_timed_out_is_retried(slow_first):
+    server = slow_first(1)
+    client = SentryClient(server.url, "sntryu_unit", timeout=0.2, sleep=lambda seconds: None)
+    assert client.get_json("issues", "organizations/acme/issues/") == [{"id": "2"}]
+    assert client.stats.copy()[0] == {("issues", "error"): 1, ("issues", "200"): 1}
+
+
+def test_timeouts_are_retried_a_bounded_number_of_times(slow_first):
+    server = slow_first(10)
+    client = SentryClient(server.url, "sntryu_unit", timeout=0.2, max_attempts=3, sleep=lambda seconds: None)
+    with pytest.raises(SentryError, match="gave up after 3 attempts"):
+        client.get_json("issues", "organizations/acme/issues/")
+    assert client.stats.copy()[0] == {("issues", "error"): 3}
+
