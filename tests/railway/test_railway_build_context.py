@@ -81,6 +81,13 @@ def watched(file: str, pattern: str) -> bool:
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
+def test_no_dockerfile_railway_builds_declares_a_volume(name):
+    """Railway's builder refuses VOLUME ("docker VOLUME ... is not supported, use Railway Volumes")."""
+    instructions = read_dockerfile(ROOT / dockerfiles_named_by_railway()[name])
+    assert not [i.args for i in instructions if i.keyword == "VOLUME"], f"{name}: use a Railway volume instead"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
 def test_exposed_ports_match_the_service_port(name):
     instructions = read_dockerfile(require_file(SERVICES[name].dockerfile, LANDS_WITH_STACK))
     exposed = {int(p.split("/")[0]) for i in instructions if i.keyword == "EXPOSE" for p in i.args.split()}
@@ -135,6 +142,9 @@ def data_paths(service: str) -> list[str]:
         return [os.path.normpath(os.path.join(workdir, tsdb))]
     if service == "grafana":
         return [image_env(read_dockerfile(dockerfile)).get("GF_PATHS_DATA", "/var/lib/grafana")]
+    if service == "alertmanager":
+        # The flag sits inside the entrypoint's shell command, one word of the exec form.
+        return re.findall(r"--storage\.path=(\S+)", " ".join(container_command(dockerfile)))
     return yaml_data_paths(service)
 
 

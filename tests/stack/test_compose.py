@@ -133,7 +133,8 @@ def test_named_volumes_are_declared_used_and_persist_each_store():
             assert source in declared, f"{name} mounts undeclared volume {source} (bind mounts are not allowed)"
             used.setdefault(source, set()).add((name, target))
     assert set(used) == declared
-    expected = {("prometheus", "/prometheus"), ("grafana", "/var/lib/grafana"), ("loki", "/loki"), ("tempo", "/var/tempo")}
+    expected = {("prometheus", "/prometheus"), ("alertmanager", "/alertmanager"), ("grafana", "/var/lib/grafana"),
+                ("loki", "/loki"), ("tempo", "/var/tempo")}
     assert expected <= {pair for pairs in used.values() for pair in pairs}
     init = services()["volume-init"]
     assert {v.split(":")[1] for v in init["volumes"]} == {t for _, t in expected}
