@@ -138,6 +138,9 @@ export default defineRailway((ctx) => {
       PORT: String(PORTS.grafana),
       ...RUN_AS_ROOT,
       GF_SERVER_ROOT_URL: "https://${{RAILWAY_PUBLIC_DOMAIN}}",
+      // The image's entrypoint refuses to start a public Grafana on an unset, empty or `admin`
+      // password, and applies this one at every start (the variable is the source of truth).
+      GRAFANA_PUBLIC: "true",
       GF_SECURITY_ADMIN_PASSWORD: ctx.shared.GF_SECURITY_ADMIN_PASSWORD,
       GF_SECURITY_COOKIE_SECURE: "true",
       GF_AUTH_ANONYMOUS_ENABLED: "false",

@@ -159,6 +159,8 @@ def test_grafana_needs_an_admin_password_and_keeps_anonymous_access_off():
     assert variables["GF_SECURITY_ADMIN_PASSWORD"] == {"type": "sharedReference",
                                                         "name": "GF_SECURITY_ADMIN_PASSWORD"}
     assert literal_variables(grafana)["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    # Its entrypoint then refuses an unset, empty or default password (tests/stack/test_grafana_entrypoint.py).
+    assert literal_variables(grafana)["GRAFANA_PUBLIC"] == "true"
     assert literal_variables(grafana)["GF_SERVER_ROOT_URL"] == "https://${{RAILWAY_PUBLIC_DOMAIN}}"
 
 

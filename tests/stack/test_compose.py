@@ -157,6 +157,10 @@ def test_grafana_is_not_anonymous_and_takes_its_password_from_a_variable():
     env = services()["grafana"]["environment"]
     assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
     assert env["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GF_SECURITY_ADMIN_PASSWORD")
+    # A default password is allowed only while the port is bound to this machine; publishing it
+    # means setting GRAFANA_PUBLIC=true, and the entrypoint then refuses the default.
+    assert env["GRAFANA_PUBLIC"] == "${GRAFANA_PUBLIC:-false}"
+    assert services()["grafana"]["ports"] == ["127.0.0.1:3000:3000"]
     assert dockerfile_env(ROOT / "provisioning/grafana/Dockerfile")["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
 
 
