@@ -194,3 +194,15 @@ def test_railway_and_typescript_are_pinned_exactly():
     assert re.fullmatch(r"\d+\.\d+\.\d+", deps["typescript"])
     lock = json.loads((RAILWAY_DIR / "package-lock.json").read_text(encoding="utf-8"))
     assert lock["packages"]["node_modules/railway"]["version"] == deps["railway"]
+
+
+SECRET_USERS = {"SENTRY_AUTH_TOKEN": {"exporter", "grafana"}, "GF_SECURITY_ADMIN_PASSWORD": {"grafana"},
+                "EXPORTER_BEARER_TOKEN": {"exporter", "prometheus"}}
+
+
+def test_each_secret_reaches_only_the_services_that_use_it():
+    for name, svc in resources(project(), "service").items():
+        for variable, value in svc.get("variables", {}).items():
+            referenced = value.get("name") if value.get("type") == "sharedReference" else variable
+            users = SECRET_USERS.get(referenced)
+            assert users is None or name in users, f"{name} does not need {referenced}"

@@ -229,3 +229,22 @@ def test_exporter_image_installs_only_the_runtime_dependencies():
     assert names == {"prometheus-client", "requests", "urllib3", "apscheduler", "pyyaml"}
     assert "optional-dependencies" not in project or not any(
         w == "RUN" and "./exporter[" in a for w, a in dockerfile_instructions(ROOT / "exporter/Dockerfile"))
+
+
+# Which services may see each secret: the ones that use it, nobody else (railway.ts is tested alike).
+SECRET_USERS = {
+    "SENTRY_AUTH_TOKEN": {"exporter", "grafana"},  # Grafana's Sentry datasource uses the same token
+    "GF_SECURITY_ADMIN_PASSWORD": {"grafana"},
+    "EXPORTER_BEARER_TOKEN": {"exporter", "prometheus"},  # Prometheus scrapes with it
+}
+
+
+def test_each_secret_reaches_only_the_services_that_use_it():
+    for name, service in services().items():
+        env_files = [f["path"] if isinstance(f, dict) else f for f in service.get("env_file", [])]
+        assert ".env" not in env_files, f"{name} would get the whole .env, every secret in it"
+        environment = service.get("environment") or {}
+        for secret, users in SECRET_USERS.items():
+            if name not in users:
+                assert secret not in environment, f"{name} does not need {secret}"
+    assert services()["alertmanager"]["env_file"] == [{"path": "alertmanager.env", "required": False}]
