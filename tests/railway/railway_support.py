@@ -52,14 +52,6 @@ def ports_of(name: str) -> set[int]:
     return {SERVICES[name].port, *SERVICES[name].extra_ports}
 
 
-def require_file(relative: str, why: str) -> Path:
-    """The file, or a test failure that says which part of the bundle has not landed yet."""
-    path = ROOT / relative
-    if not path.is_file():
-        pytest.fail(f"{relative} does not exist yet ({why})")
-    return path
-
-
 # --- node / TypeScript -------------------------------------------------------------------------
 
 def node_tools() -> Path:
