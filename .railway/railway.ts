@@ -26,7 +26,7 @@ const TEMPO_OTLP_HTTP_PORT = 4318;
 const RESTART: DeployConfig = { restartPolicyType: "ON_FAILURE", restartPolicyMaxRetries: 10 };
 
 // Railway mounts volumes owned by root while these images run as non-root users (Grafana 472,
-// Prometheus nobody, Loki and Tempo 10001). Railway's documented fix is this service variable,
+// Prometheus and Alertmanager nobody, Loki and Tempo 10001). Railway's documented fix is this service variable,
 // which runs the container's main process as root. Loki and Tempo images have no shell, so a
 // chown-then-drop-privileges entrypoint is not an option.
 const RUN_AS_ROOT = { RAILWAY_RUN_UID: "0" } as const;
@@ -75,14 +75,16 @@ export default defineRailway((ctx) => {
     env: { PORT: String(PORTS.tempo), ...RUN_AS_ROOT },
   });
 
-  // No volume: silences and notification state restart empty after a redeploy (see docs/railway.md).
+  // The volume keeps silences and the notification log across redeploys.
+  const alertmanagerData = volume("alertmanager-data");
   const alertmanager = service("alertmanager", {
     source,
     build: dockerfile("provisioning/alertmanager/Dockerfile", ["/provisioning/alertmanager/**"]),
     deploy: RESTART,
     healthcheck: "/-/ready",
     healthcheckTimeout: 60,
-    env: { PORT: String(PORTS.alertmanager) },
+    volumeMounts: { "/alertmanager": alertmanagerData },
+    env: { PORT: String(PORTS.alertmanager), ...RUN_AS_ROOT },
   });
 
   // Private only. /metrics can still require a bearer token: set the shared variable
@@ -136,6 +138,9 @@ export default defineRailway((ctx) => {
       PORT: String(PORTS.grafana),
       ...RUN_AS_ROOT,
       GF_SERVER_ROOT_URL: "https://${{RAILWAY_PUBLIC_DOMAIN}}",
+      // The image's entrypoint refuses to start a public Grafana on an unset, empty or `admin`
+      // password, and applies this one at every start (the variable is the source of truth).
+      GRAFANA_PUBLIC: "true",
       GF_SECURITY_ADMIN_PASSWORD: ctx.shared.GF_SECURITY_ADMIN_PASSWORD,
       GF_SECURITY_COOKIE_SECURE: "true",
       GF_AUTH_ANONYMOUS_ENABLED: "false",
@@ -154,7 +159,7 @@ export default defineRailway((ctx) => {
   return project("sentry-observability", {
     resources: [
       exporter, prometheus, grafana, loki, tempo, alertmanager,
-      prometheusData, grafanaData, lokiData, tempoData,
+      prometheusData, grafanaData, lokiData, tempoData, alertmanagerData,
     ],
   });
 });

@@ -42,7 +42,7 @@ SERVICES: dict[str, Expected] = {
     "grafana": Expected(3000, "/api/health", "provisioning/grafana/Dockerfile", "/var/lib/grafana"),
     "loki": Expected(3100, "/ready", "provisioning/loki/Dockerfile", "/loki"),
     "tempo": Expected(3200, "/ready", "provisioning/tempo/Dockerfile", "/var/tempo", (4317, 4318)),
-    "alertmanager": Expected(9093, "/-/ready", "provisioning/alertmanager/Dockerfile", None),
+    "alertmanager": Expected(9093, "/-/ready", "provisioning/alertmanager/Dockerfile", "/alertmanager"),
 }
 SECRET_VARIABLES = ("SENTRY_AUTH_TOKEN", "GF_SECURITY_ADMIN_PASSWORD",
                     "EXPORTER_BASIC_AUTH_PASSWORD", "EXPORTER_BEARER_TOKEN")
@@ -50,14 +50,6 @@ SECRET_VARIABLES = ("SENTRY_AUTH_TOKEN", "GF_SECURITY_ADMIN_PASSWORD",
 
 def ports_of(name: str) -> set[int]:
     return {SERVICES[name].port, *SERVICES[name].extra_ports}
-
-
-def require_file(relative: str, why: str) -> Path:
-    """The file, or a test failure that says which part of the bundle has not landed yet."""
-    path = ROOT / relative
-    if not path.is_file():
-        pytest.fail(f"{relative} does not exist yet ({why})")
-    return path
 
 
 # --- node / TypeScript -------------------------------------------------------------------------

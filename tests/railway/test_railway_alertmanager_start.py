@@ -12,14 +12,13 @@ import sys
 import pytest
 import requests
 
-from railway_support import (SERVICES, container_command, copied_files, literal_variables, project,
-                             require_file, resources)
+from railway_support import ROOT, SERVICES, container_command, copied_files, literal_variables, project, resources
 from tools import free_port, require_tool, wait_for
 
 
 def local_command(tmp_path, port: int) -> list[str]:
     """The ENTRYPOINT/CMD with image paths replaced by the repository's files and a loopback port."""
-    dockerfile = require_file(SERVICES["alertmanager"].dockerfile, "it lands with the compose stack work")
+    dockerfile = ROOT / SERVICES["alertmanager"].dockerfile
     command = container_command(dockerfile)
     replacements = {path: str(repo) for path, repo in copied_files(dockerfile).items()}
     replacements.update({

@@ -12,9 +12,8 @@ import pytest
 import yaml
 
 from railway_support import (RAILWAY_TOML, ROOT, SERVICES, container_command, copy_sources, image_env,
-                             missing_context_paths, project, read_dockerfile, require_file, resources)
+                             missing_context_paths, project, read_dockerfile, resources)
 
-LANDS_WITH_STACK = "the Dockerfiles and provisioning land with the compose stack work"
 
 
 def dockerfiles_named_by_railway() -> dict[str, str]:
@@ -28,7 +27,7 @@ def dockerfiles_named_by_railway() -> dict[str, str]:
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_dockerfile_and_every_copy_source_exist_in_the_repository_root_context(name):
-    dockerfile = require_file(dockerfiles_named_by_railway()[name], LANDS_WITH_STACK)
+    dockerfile = ROOT / dockerfiles_named_by_railway()[name]
     assert copy_sources(dockerfile), f"{dockerfile} copies nothing from the repository"
     missing = missing_context_paths(dockerfile)
     assert not missing, f"{dockerfile.relative_to(ROOT)} COPYs paths missing from the repo root: {missing}"
@@ -36,7 +35,7 @@ def test_dockerfile_and_every_copy_source_exist_in_the_repository_root_context(n
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_dockerignore_keeps_what_the_dockerfiles_copy(name):
-    dockerfile = require_file(SERVICES[name].dockerfile, LANDS_WITH_STACK)
+    dockerfile = ROOT / SERVICES[name].dockerfile
     ignore = ROOT / ".dockerignore"
     patterns = [] if not ignore.exists() else [
         p.strip() for p in ignore.read_text(encoding="utf-8").splitlines() if p.strip() and not p.startswith("#")]
@@ -61,7 +60,7 @@ def ignored(path: str, patterns: list[str]) -> bool:
 def test_watch_patterns_cover_the_dockerfile_and_everything_it_copies(name):
     """A push that changes a copied file must redeploy the service that bakes it in."""
     svc = resources(project(), "service")[name]
-    dockerfile = require_file(svc["build"]["dockerfilePath"], LANDS_WITH_STACK)
+    dockerfile = ROOT / svc["build"]["dockerfilePath"]
     patterns = svc["build"]["watchPatterns"]
     for path in [svc["build"]["dockerfilePath"], *copy_sources(dockerfile)]:
         files = [path] if "*" in path else [str(p.relative_to(ROOT)) for p in walk(ROOT / path.strip("/"))]
@@ -81,8 +80,15 @@ def watched(file: str, pattern: str) -> bool:
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
+def test_no_dockerfile_railway_builds_declares_a_volume(name):
+    """Railway's builder refuses VOLUME ("docker VOLUME ... is not supported, use Railway Volumes")."""
+    instructions = read_dockerfile(ROOT / dockerfiles_named_by_railway()[name])
+    assert not [i.args for i in instructions if i.keyword == "VOLUME"], f"{name}: use a Railway volume instead"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
 def test_exposed_ports_match_the_service_port(name):
-    instructions = read_dockerfile(require_file(SERVICES[name].dockerfile, LANDS_WITH_STACK))
+    instructions = read_dockerfile(ROOT / SERVICES[name].dockerfile)
     exposed = {int(p.split("/")[0]) for i in instructions if i.keyword == "EXPOSE" for p in i.args.split()}
     assert not exposed or SERVICES[name].port in exposed, f"{name} EXPOSEs {exposed}"
 
@@ -125,7 +131,7 @@ def flag(command: list[str], name: str) -> str | None:
 
 
 def data_paths(service: str) -> list[str]:
-    dockerfile = require_file(SERVICES[service].dockerfile, LANDS_WITH_STACK)
+    dockerfile = ROOT / SERVICES[service].dockerfile
     if service == "prometheus":
         # The official image runs in /prometheus with --storage.tsdb.path=/prometheus; a relative
         # path (Prometheus' own default is data/) lands under the WORKDIR.
@@ -135,6 +141,9 @@ def data_paths(service: str) -> list[str]:
         return [os.path.normpath(os.path.join(workdir, tsdb))]
     if service == "grafana":
         return [image_env(read_dockerfile(dockerfile)).get("GF_PATHS_DATA", "/var/lib/grafana")]
+    if service == "alertmanager":
+        # The flag sits inside the entrypoint's shell command, one word of the exec form.
+        return re.findall(r"--storage\.path=(\S+)", " ".join(container_command(dockerfile)))
     return yaml_data_paths(service)
 
 
@@ -151,7 +160,7 @@ def test_each_volume_holds_all_of_its_services_data(name):
 def test_alertmanager_does_not_need_a_private_ipv4_to_start():
     """Alertmanager's gossip listener (on by default) fails to start where it finds no private IPv4,
     as on Railway's IPv6-only private networks; a single instance needs no cluster."""
-    dockerfile = require_file(SERVICES["alertmanager"].dockerfile, LANDS_WITH_STACK)
+    dockerfile = ROOT / SERVICES["alertmanager"].dockerfile
     # The flag may sit in the Dockerfile's CMD or in a start script it copies.
     texts = [" ".join(container_command(dockerfile))] + [
         p.read_text(encoding="utf-8", errors="replace") for p in walk(dockerfile.parent)]
@@ -161,7 +170,7 @@ def test_alertmanager_does_not_need_a_private_ipv4_to_start():
 
 
 def test_exporter_image_listens_on_all_interfaces_including_ipv6():
-    env = image_env(read_dockerfile(require_file(SERVICES["exporter"].dockerfile, LANDS_WITH_STACK)))
+    env = image_env(read_dockerfile(ROOT / SERVICES["exporter"].dockerfile))
     assert env.get("EXPORTER_HOST", "::") == "::", "Railway's private network may be IPv6-only"
     assert "EXPORTER_PORT" not in env, "EXPORTER_PORT would override the PORT Railway sets"
 
@@ -169,7 +178,7 @@ def test_exporter_image_listens_on_all_interfaces_including_ipv6():
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_compose_builds_the_same_dockerfile_from_the_same_context(name):
     """One set of images: compose and Railway bake the same Dockerfile and provisioning files."""
-    compose = yaml.safe_load(require_file("docker-compose.yml", LANDS_WITH_STACK).read_text(encoding="utf-8"))
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
     build = compose["services"][name]["build"]
     assert os.path.normpath(build["context"]) == "."
     assert build["dockerfile"] == resources(project(), "service")[name]["build"]["dockerfilePath"]

@@ -159,6 +159,8 @@ def test_grafana_needs_an_admin_password_and_keeps_anonymous_access_off():
     assert variables["GF_SECURITY_ADMIN_PASSWORD"] == {"type": "sharedReference",
                                                         "name": "GF_SECURITY_ADMIN_PASSWORD"}
     assert literal_variables(grafana)["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    # Its entrypoint then refuses an unset, empty or default password (tests/stack/test_grafana_entrypoint.py).
+    assert literal_variables(grafana)["GRAFANA_PUBLIC"] == "true"
     assert literal_variables(grafana)["GF_SERVER_ROOT_URL"] == "https://${{RAILWAY_PUBLIC_DOMAIN}}"
 
 
@@ -192,3 +194,15 @@ def test_railway_and_typescript_are_pinned_exactly():
     assert re.fullmatch(r"\d+\.\d+\.\d+", deps["typescript"])
     lock = json.loads((RAILWAY_DIR / "package-lock.json").read_text(encoding="utf-8"))
     assert lock["packages"]["node_modules/railway"]["version"] == deps["railway"]
+
+
+SECRET_USERS = {"SENTRY_AUTH_TOKEN": {"exporter", "grafana"}, "GF_SECURITY_ADMIN_PASSWORD": {"grafana"},
+                "EXPORTER_BEARER_TOKEN": {"exporter", "prometheus"}}
+
+
+def test_each_secret_reaches_only_the_services_that_use_it():
+    for name, svc in resources(project(), "service").items():
+        for variable, value in svc.get("variables", {}).items():
+            referenced = value.get("name") if value.get("type") == "sharedReference" else variable
+            users = SECRET_USERS.get(referenced)
+            assert users is None or name in users, f"{name} does not need {referenced}"

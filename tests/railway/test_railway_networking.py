@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from railway_support import (COMPOSE_FILE, ROOT, SERVICES, image_env, literal_variables, ports_of, project,
-                             read_dockerfile, require_file, resources)
+                             read_dockerfile, resources)
 
 PROVISIONING = ROOT / "provisioning"
 TEXT_SUFFIXES = {".yml", ".yaml", ".json", ".ini", ".sh", ".py", ".tmpl", ".txt", ".conf", ""}
@@ -27,8 +27,7 @@ def provisioning_files(service: str | None = None) -> list:
 
 @pytest.fixture(scope="module")
 def compose() -> dict:
-    path = require_file(COMPOSE_FILE.name, "docker-compose.yml lands with the compose stack work")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
 
 
 def without_comments(path) -> str:
@@ -63,7 +62,6 @@ def private_hosts() -> list[tuple[str, str, int | None, bool, str | None]]:
 
 
 def test_provisioning_exists_and_uses_private_hosts():
-    require_file("provisioning/prometheus/prometheus.yml", "provisioning lands with the compose stack work")
     assert len(private_hosts()) >= 5, "Prometheus alone scrapes five services of the stack"
 
 
@@ -113,7 +111,6 @@ RAILWAY_PROVIDED = re.compile(r"^(PORT|RAILWAY_\w+)$")
 
 @pytest.mark.parametrize("name", [n for n in SERVICES if n != "exporter"])
 def test_variables_the_provisioning_files_require_are_set_on_railway(name):
-    require_file(SERVICES[name].dockerfile, "provisioning lands with the compose stack work")
     svc = resources(project(), "service")[name]
     declared = set(svc.get("variables", {}))
     missing = [v for v, required in referenced_variables(name).items()
@@ -124,7 +121,6 @@ def test_variables_the_provisioning_files_require_are_set_on_railway(name):
 @pytest.mark.parametrize("name", [n for n in SERVICES if n != "exporter"])
 def test_railway_sets_no_variable_its_service_ignores(name):
     """Guards against drift: a variable nothing reads is usually a renamed one that no longer works."""
-    require_file(SERVICES[name].dockerfile, "provisioning lands with the compose stack work")
     svc = resources(project(), "service")[name]
     used = set(referenced_variables(name))
     for path in provisioning_files(name):  # scripts read variables by name

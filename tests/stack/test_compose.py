@@ -133,7 +133,8 @@ def test_named_volumes_are_declared_used_and_persist_each_store():
             assert source in declared, f"{name} mounts undeclared volume {source} (bind mounts are not allowed)"
             used.setdefault(source, set()).add((name, target))
     assert set(used) == declared
-    expected = {("prometheus", "/prometheus"), ("grafana", "/var/lib/grafana"), ("loki", "/loki"), ("tempo", "/var/tempo")}
+    expected = {("prometheus", "/prometheus"), ("alertmanager", "/alertmanager"), ("grafana", "/var/lib/grafana"),
+                ("loki", "/loki"), ("tempo", "/var/tempo")}
     assert expected <= {pair for pairs in used.values() for pair in pairs}
     init = services()["volume-init"]
     assert {v.split(":")[1] for v in init["volumes"]} == {t for _, t in expected}
@@ -156,6 +157,10 @@ def test_grafana_is_not_anonymous_and_takes_its_password_from_a_variable():
     env = services()["grafana"]["environment"]
     assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
     assert env["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GF_SECURITY_ADMIN_PASSWORD")
+    # A default password is allowed only while the port is bound to this machine; publishing it
+    # means setting GRAFANA_PUBLIC=true, and the entrypoint then refuses the default.
+    assert env["GRAFANA_PUBLIC"] == "${GRAFANA_PUBLIC:-false}"
+    assert services()["grafana"]["ports"] == ["127.0.0.1:3000:3000"]
     assert dockerfile_env(ROOT / "provisioning/grafana/Dockerfile")["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
 
 
@@ -187,7 +192,7 @@ def test_exporter_image_is_slim_non_root_with_a_python_healthcheck():
     steps = dockerfile_instructions(ROOT / "exporter/Dockerfile")
     words = [w for w, _ in steps]
     args = dict(reversed(steps))  # first occurrence of each instruction
-    assert re.match(r"python:3\.\d+\.\d+-slim", args["FROM"])
+    assert re.match(r"python:3\.\d+-slim-\w+$", args["FROM"]), "a maintained minor-line tag (docs/stack.md)"
     assert any(w == "RUN" and "pip install ./exporter" in a for w, a in steps)
     user = [a for w, a in steps if w == "USER"][-1]
     assert user.split(":")[0] not in ("0", "root")
@@ -224,3 +229,22 @@ def test_exporter_image_installs_only_the_runtime_dependencies():
     assert names == {"prometheus-client", "requests", "urllib3", "apscheduler", "pyyaml"}
     assert "optional-dependencies" not in project or not any(
         w == "RUN" and "./exporter[" in a for w, a in dockerfile_instructions(ROOT / "exporter/Dockerfile"))
+
+
+# Which services may see each secret: the ones that use it, nobody else (railway.ts is tested alike).
+SECRET_USERS = {
+    "SENTRY_AUTH_TOKEN": {"exporter", "grafana"},  # Grafana's Sentry datasource uses the same token
+    "GF_SECURITY_ADMIN_PASSWORD": {"grafana"},
+    "EXPORTER_BEARER_TOKEN": {"exporter", "prometheus"},  # Prometheus scrapes with it
+}
+
+
+def test_each_secret_reaches_only_the_services_that_use_it():
+    for name, service in services().items():
+        env_files = [f["path"] if isinstance(f, dict) else f for f in service.get("env_file", [])]
+        assert ".env" not in env_files, f"{name} would get the whole .env, every secret in it"
+        environment = service.get("environment") or {}
+        for secret, users in SECRET_USERS.items():
+            if name not in users:
+                assert secret not in environment, f"{name} does not need {secret}"
+    assert services()["alertmanager"]["env_file"] == [{"path": "alertmanager.env", "required": False}]

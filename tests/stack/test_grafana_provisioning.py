@@ -133,8 +133,16 @@ def test_sentry_datasource_takes_url_org_and_token_from_the_environment():
     assert sentry["type"] == "grafana-sentry-datasource"
     assert sentry["jsonData"] == {"url": "${SENTRY_URL}", "orgSlug": "${SENTRY_ORG}"}
     assert sentry["secureJsonData"] == {"authToken": "${SENTRY_AUTH_TOKEN}"}
-    install = [a for w, a in dockerfile_instructions(GRAFANA_DOCKERFILE) if w == "RUN" and "plugins install" in a]
-    assert re.search(r"plugins install grafana-sentry-datasource \d+\.\d+\.\d+", install[0]), "pinned plugin"
+
+
+def test_a_plugin_that_cannot_be_installed_cannot_stop_the_build_or_the_start():
+    """The catalogue is only asked at run time, in the background, for one pinned version."""
+    instructions = dockerfile_instructions(GRAFANA_DOCKERFILE)
+    assert not [a for w, a in instructions if w == "RUN" and "plugins install" in a], "no build step calls grafana.com"
+    env = dockerfile_env(GRAFANA_DOCKERFILE)
+    assert "GF_PLUGINS_PREINSTALL_SYNC" not in env, "the synchronous list fails the start when the install fails"
+    assert re.fullmatch(r"grafana-sentry-datasource@\d+\.\d+\.\d+", env["GF_PLUGINS_PREINSTALL"])
+    assert "GF_PATHS_PLUGINS" not in env, "plugins stay on the data volume, installed once"
 
 
 def test_loki_derived_field_extracts_the_trace_id_from_a_real_exporter_log_line():

@@ -1,0 +1,31 @@
+#!/bin/sh
+# The environment is the source of truth for Grafana's admin password. Grafana itself reads
+# GF_SECURITY_ADMIN_PASSWORD only when it creates its database, and ignores an empty one, so:
+# - public (GRAFANA_PUBLIC=true, or any Railway deploy): an unset, empty or `admin` password
+#   stops the start with one line;
+# - set: it is applied at every start, before the server runs, so a password changed in the UI
+#   is reset. On the very first start (no database yet) Grafana creates the admin with it itself.
+# Then the image's own entrypoint (/run.sh) starts the server with the given arguments.
+set -eu
+password="${GF_SECURITY_ADMIN_PASSWORD:-}"
+if [ "${GRAFANA_PUBLIC:-false}" = true ] || [ -n "${RAILWAY_ENVIRONMENT:-}${RAILWAY_ENVIRONMENT_ID:-}" ]; then
+  case "$password" in
+    "" | admin)
+      echo "grafana: GF_SECURITY_ADMIN_PASSWORD must be set to a password other than 'admin' when Grafana is public" >&2
+      exit 2 ;;
+  esac
+fi
+first_start=false
+if [ "${GF_DATABASE_TYPE:-sqlite3}" = sqlite3 ] && [ ! -e "$GF_PATHS_DATA/grafana.db" ]; then
+  first_start=true
+fi
+if [ -n "$password" ] && [ "$first_start" = false ]; then
+  # On stdin, not as an argument: a command line is visible to every process in the container.
+  if ! printf '%s\n' "$password" | grafana cli --homepath "$GF_PATHS_HOME" --config "$GF_PATHS_CONFIG" \
+      admin reset-admin-password --password-from-stdin >&2; then
+    echo "grafana: could not apply GF_SECURITY_ADMIN_PASSWORD (grafana cli admin reset-admin-password failed)" >&2
+    exit 1
+  fi
+fi
+unset password
+exec /run.sh "$@"
