@@ -8,14 +8,14 @@ import sys
 import time
 
 import requests
-from conftest import NOW, TOKEN, Api
+from simapi import NOW, TOKEN, Api
 
-from sentry_exporter.simulator import FakeClock, SimulatorServer, build_org
+from sentry_simulator import FakeClock, SimulatorServer, build_org
 
 
 def test_standalone_command_prints_url_and_token_and_serves():
-    process = subprocess.Popen([sys.executable, "-m", "sentry_exporter.simulator", "--port", "0", "--issues", "50",
-                                "--token", "sntrys_cli", "--rate-limit", "10"],
+    process = subprocess.Popen([sys.executable, "-m", "sentry_simulator", "--port", "0", "--issues", "50",
+                                "--token", "sntryu_cli", "--rate-limit", "10"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
@@ -32,7 +32,7 @@ def test_standalone_command_prints_url_and_token_and_serves():
 
 
 def test_standalone_command_rejects_bad_input_in_one_line():
-    result = subprocess.run([sys.executable, "-m", "sentry_exporter.simulator", "--rate-limit", "0"],
+    result = subprocess.run([sys.executable, "-m", "sentry_simulator", "--rate-limit", "0"],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--rate-limit" in result.stderr and "Traceback" not in result.stderr

@@ -6,9 +6,9 @@ import time
 
 import pytest
 import requests
-from conftest import NOW, TOKEN, Api
+from simapi import NOW, TOKEN, Api
 
-from sentry_exporter.simulator import FakeClock, SimulatorServer, build_org
+from sentry_simulator import FakeClock, SimulatorServer, build_org
 
 ISSUES = "organizations/acme/issues/"
 
@@ -17,7 +17,7 @@ ISSUES = "organizations/acme/issues/"
     (None, "Authentication credentials were not provided."),
     ("Bearer", "Invalid token header. No credentials provided."),
     ("Bearer two words", "Invalid token header. Token string should not contain spaces."),
-    ("Bearer sntrys_wrong", "Invalid token"),
+    ("Bearer sntryu_wrong", "Invalid token"),
     ("Token " + TOKEN, "Authentication credentials were not provided."),
 ])
 def test_401_bodies(server, authorization, detail):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conftest import NOW, TOKEN, Api, parse_link
+from simapi import NOW, TOKEN, Api, parse_link
 
-from sentry_exporter.simulator import FakeClock, Org, SimulatorServer
+from sentry_simulator import FakeClock, Org, SimulatorServer
 
 EVENTS = "organizations/acme/events/"
 DAY = 86400

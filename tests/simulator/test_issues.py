@@ -6,10 +6,10 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
-from conftest import NOW, TOKEN, Api
+from simapi import NOW, TOKEN, Api
 
-from sentry_exporter.simulator import FakeClock, Org, SimulatorServer
-from sentry_exporter.simulator.generate import team, user
+from sentry_simulator import FakeClock, Org, SimulatorServer
+from sentry_simulator.generate import team, user
 
 ISSUES = "organizations/acme/issues/"
 HOUR, DAY = 3600, 86400

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from conftest import NOW, TOKEN, Api
+from simapi import NOW, TOKEN, Api
 
-from sentry_exporter.simulator import FakeClock, SimulatorServer, build_org
+from sentry_simulator import FakeClock, SimulatorServer, build_org
 
 HEADERS = ("X-Sentry-Rate-Limit-Limit", "X-Sentry-Rate-Limit-Remaining", "X-Sentry-Rate-Limit-Reset",
            "X-Sentry-Rate-Limit-ConcurrentLimit", "X-Sentry-Rate-Limit-ConcurrentRemaining")
@@ -47,9 +47,9 @@ def test_fixed_one_second_window_per_endpoint():
 
 def test_windows_are_per_caller_token():
     window_clock = FakeClock(2_000_000_000.0)
-    with _server(rate_limit_per_second=1, rate_limit_clock=window_clock, token=[TOKEN, "sntrys_other"]) as srv:
+    with _server(rate_limit_per_second=1, rate_limit_clock=window_clock, token=[TOKEN, "sntryu_other"]) as srv:
         assert Api(srv).get(ORG).status_code == 200
-        assert Api(srv, token="sntrys_other").get(ORG).status_code == 200
+        assert Api(srv, token="sntryu_other").get(ORG).status_code == 200
         assert Api(srv).get(ORG).status_code == 429
 
 

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 from openapi_schema_validator import OAS30Validator
-from conftest import assert_valid, response_schema
+from simapi import assert_valid, response_schema
 
 ORG = "/api/0/organizations/{organization_id_or_slug}/"
 PROJ = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/"

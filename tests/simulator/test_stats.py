@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timezone
 
-from conftest import NOW, TOKEN, Api
+from simapi import NOW, TOKEN, Api
 
-from sentry_exporter.simulator import FakeClock, Org, SimulatorServer
+from sentry_simulator import FakeClock, Org, SimulatorServer
 
 STATS = "organizations/acme/stats_v2/"
 HOUR = 3600

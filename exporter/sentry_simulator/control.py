@@ -138,7 +138,3 @@ class RequestLog:
     def snapshot(self) -> list[RequestRecord]:
         with self._lock:
             return list(self._records)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._records.clear()

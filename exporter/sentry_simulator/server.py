@@ -44,7 +44,7 @@ CONCURRENT_LIMIT = 25  # sentry.io reports 25 in a third-party capture (UNVERIFI
 class SimulatorServer:
     """A fake Sentry serving one ``Org`` under ``/api/0/``. ``url`` is the base (no ``/api/0``)."""
 
-    def __init__(self, org: Org, host: str = "127.0.0.1", port: int = 0, token: str | Iterable[str] = "sntrys_test",
+    def __init__(self, org: Org, host: str = "127.0.0.1", port: int = 0, token: str | Iterable[str] = "sntryu_test",
                  clock: Callable[[], float] = time.time, rate_limit_per_second: int | dict | None = None,
                  latency_seconds: float = 0.0, public_url: str | None = None,
                  rate_limit_clock: Callable[[], float] = time.time, concurrent_limit: int = CONCURRENT_LIMIT):
@@ -110,9 +110,6 @@ class SimulatorServer:
 
     def requests_by_endpoint(self) -> Counter:
         return Counter(r.endpoint for r in self.log.snapshot())
-
-    def clear_log(self) -> None:
-        self.log.clear()
 
     # ------------------------------------------------------------------ serving
     def authenticate(self, header: str | None) -> tuple[str | None, ApiError | None]:

@@ -181,12 +181,6 @@ class Org:
             self._changed()
             return project
 
-    def add_environment(self, name: str) -> None:
-        with self.lock:
-            if name not in self.environments:
-                self.environments.append(name)
-                self._changed()
-
     def project(self, key) -> Project:
         """By id (str/int) or slug."""
         key = str(key)

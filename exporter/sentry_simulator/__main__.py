@@ -1,4 +1,4 @@
-"""``python -m sentry_exporter.simulator``: run the fake Sentry standalone (benchmarks, manual tests)."""
+"""``python -m sentry_simulator``: run the fake Sentry standalone (benchmarks, manual tests)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = _Parser(prog="python -m sentry_exporter.simulator",
+    parser = _Parser(prog="python -m sentry_simulator",
                                      description="Serve a fake Sentry organization under /api/0/.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--token", default="sntrys_simulator", help="the only accepted bearer token")
+    parser.add_argument("--token", default="sntryu_simulator", help="the only accepted bearer token")
     parser.add_argument("--org", default="acme", help="organization slug (ignored with --demo)")
     parser.add_argument("--projects", type=int, default=5)
     parser.add_argument("--issues", type=int, default=1000, help="unresolved issues to generate")
