@@ -31,10 +31,7 @@ def releases(request: Request) -> Response:
              and (not environments or _has_sessions_in(org, r, environments))]
     items.sort(key=lambda r: (r.date_created, r.id), reverse=True)  # most recent first
     page = offset_page(items, cursor, per_page)
-    # UNCERTAIN (contract 4f): which parameter fills healthData is not in the schema; `health=1` is what
-    # Sentry's own UI sends, so the simulator adds healthData only then.
-    with_health = request.first("health") == "1"
-    body = [_release_json(org, r, project_ids, with_health, request) for r in page.items]
+    body = [_release_json(org, r, project_ids) for r in page.items]
     return paged(request, page, body)
 
 
@@ -42,7 +39,7 @@ def _has_sessions_in(org, release: Release, environments) -> bool:
     return any(rel == release.version and env in environments for (_pid, rel, env) in org.sessions)
 
 
-def _release_json(org, release: Release, project_ids: set, with_health: bool, request: Request) -> dict:
+def _release_json(org, release: Release, project_ids: set) -> dict:
     projects = []
     for pid in release.project_ids:
         if pid not in project_ids:
@@ -51,8 +48,6 @@ def _release_json(org, release: Release, project_ids: set, with_health: bool, re
         has_health = any(p == project.id and rel == release.version for (p, rel, _env) in org.sessions)
         item = {"id": project.int_id, "slug": project.slug, "name": project.name, "platform": project.platform,
                 "platforms": [project.platform], "hasHealthData": has_health, "newGroups": release.new_groups}
-        if with_health:
-            item["healthData"] = _health(org, project, release, request)
         projects.append(item)
     package, _, raw = release.version.rpartition("@")
     parts = (raw.split(".") + ["0", "0", "0"])[:3]
@@ -69,46 +64,6 @@ def _release_json(org, release: Release, project_ids: set, with_health: bool, re
         "authors": [], "projects": projects, "firstEvent": None, "lastEvent": None, "currentProjectMeta": {},
         "userAgent": None,
     }
-
-
-def _health(org, project, release: Release, request: Request) -> dict:
-    """Release healthData. crashFree* are percentages (0-100) here, as Sentry's release list shows them
-    (UNCERTAIN: not stated by the contract). Summary over summaryStatsPeriod (default 14d)."""
-    now = request.now
-    summary = parse_period(request.first("summaryStatsPeriod", "14d") or "14d") or 14 * DAY
-    totals = org.truth_sessions(now - summary, now + 1, project=project.id, release=release.version)
-    day = org.truth_sessions(now - DAY, now + 1, project=project.id, release=release.version)
-    project_day = org.truth_sessions(now - DAY, now + 1, project=project.id)
-    first_hour = floor_to(now, HOUR) - 23 * HOUR
-    series = []
-    for hour in range(24):
-        at = first_hour + hour * HOUR
-        series.append([at, org.truth_sessions(at, at + HOUR, project=project.id, release=release.version)["sessions"]])
-    crashed = totals["crashed"]
-
-    def percent(value):
-        return None if value is None else round(value * 100, 4)
-
-    return {
-        "durationP50": None, "durationP90": None,
-        "crashFreeUsers": percent(totals["crash_free_users"]),
-        "crashFreeSessions": percent(totals["crash_free_sessions"]),
-        "totalUsers": totals["users"], "totalUsers24h": day["users"], "totalProjectUsers24h": project_day["users"],
-        "totalSessions": totals["sessions"], "totalSessions24h": day["sessions"],
-        "totalProjectSessions24h": project_day["sessions"],
-        "adoption": percent(day["users"] / project_day["users"]) if project_day["users"] else None,
-        "sessionsAdoption": percent(day["sessions"] / project_day["sessions"]) if project_day["sessions"] else None,
-        "sessionsCrashed": crashed, "sessionsErrored": _errored(org, project, release, now - summary, now + 1),
-        "hasHealthData": totals["sessions"] > 0, "stats": {"24h": series},
-    }
-
-
-def _errored(org, project, release, start, end) -> int:
-    total = 0
-    for (pid, rel, _env), hours in org.sessions.items():
-        if pid == project.id and rel == release.version:
-            total += sum(cell["errored"] for hour, cell in hours.items() if start <= hour < end)
-    return total
 
 
 def sessions(request: Request) -> Response:

@@ -1,10 +1,10 @@
-"""GET organizations/{org}/stats_v2/ (outcomes) and the older projects/{org}/{project}/stats/."""
+"""GET organizations/{org}/stats_v2/ (outcomes)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from .context import Request, Response, project_from_path, selected_projects
+from .context import Request, Response, selected_projects
 from .errors import ApiError, require_known
 from .model import ERROR_CATEGORIES, OUTCOMES, api_category
 from .timeutil import DAY, HOUR, ceil_to, floor_to, iso_s, parse_period, window_from_params
@@ -82,42 +82,3 @@ def _interval(text: str) -> int:
     if not seconds or seconds > DAY or DAY % seconds:
         raise ApiError(400, "The interval has to be less than one day and has to divide one day evenly.")
     return seconds
-
-
-_STAT_OUTCOMES = {
-    "received": ("accepted",),
-    "rejected": ("rate_limited",),
-    "blacklisted": ("filtered",),
-    "generated": OUTCOMES,
-}
-_RESOLUTIONS = {"10s": 10, "1h": HOUR, "1d": DAY}
-
-
-def project_stats(request: Request) -> Response:
-    """[[epoch, count], …] of error events (StatsMixin); until = now, since = until - 1 day + 1 s by default."""
-    org = request.org
-    project = project_from_path(request)
-    stat = request.first("stat", "received")
-    if stat not in _STAT_OUTCOMES:
-        raise ApiError(400, "Invalid stat")
-    resolution_text = request.first("resolution")
-    if resolution_text is not None and resolution_text not in _RESOLUTIONS:
-        raise ApiError(400, "Invalid resolution")
-    try:
-        until = float(request.first("until") or request.now)
-        since = float(request.first("since") or until - DAY + 1)
-    except ValueError:
-        raise ApiError(400, "Invalid since/until") from None
-    resolution = _RESOLUTIONS[resolution_text] if resolution_text else (HOUR if until - since <= 30 * DAY else DAY)
-    first = floor_to(since, resolution)
-    points = int((floor_to(until, resolution) - first) // resolution) + 1
-    counts = [0] * points
-    wanted = _STAT_OUTCOMES[stat]
-    for (pid, category, outcome, _reason), minutes in org.outcomes.items():
-        if pid != project.id or category not in ERROR_CATEGORIES or outcome not in wanted:
-            continue
-        for minute, (quantity, _seen) in minutes.items():
-            if first <= minute < first + points * resolution:
-                counts[(minute - first) // resolution] += quantity
-    return Response([[first + i * resolution, counts[i]] for i in range(points)])
-

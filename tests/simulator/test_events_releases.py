@@ -70,20 +70,14 @@ def test_events_errors(api):
     assert api.get(EVENTS, {"dataset": "errors", "field": "count()", "per_page": 101}).status_code == 400
 
 
-def test_releases_newest_first_and_health_only_on_request(api, org):
+def test_releases_newest_first_with_int_project_ids(api, org):
     plain = api.json("organizations/acme/releases/", {"per_page": 100})
     created = [r["dateCreated"] for r in plain]
     assert created == sorted(created, reverse=True) and len(plain) == len(org.releases)
     assert all("healthData" not in p for r in plain for p in r["projects"])
     assert all(isinstance(p["id"], int) for r in plain for p in r["projects"])
-    project = org.project("billing")
-    healthy = api.json("organizations/acme/releases/", {"project": project.id, "health": "1"})
-    assert {r["projects"][0]["slug"] for r in healthy} == {"billing"}
-    newest = healthy[0]
-    truth = org.truth_sessions(NOW - 14 * DAY, NOW + 1, project=project.id, release=newest["version"])
-    health = newest["projects"][0]["healthData"]
-    assert health["totalSessions"] == truth["sessions"] > 0
-    assert abs(health["crashFreeSessions"] - 100 * truth["crash_free_sessions"]) < 1e-3
+    billing = api.json("organizations/acme/releases/", {"project": org.project("billing").id})
+    assert billing and {r["projects"][0]["slug"] for r in billing} == {"billing"}
 
 
 def test_sessions_crash_free_rates_match_the_model(api, org):

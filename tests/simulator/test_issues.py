@@ -133,14 +133,6 @@ def test_project_filter_by_id_and_all(api, org):
     assert len(_all(api, {"query": "", "project": "-1"})) == len(_all(api, {"query": ""}))
 
 
-def test_deprecated_project_endpoint_counts_all_time(api, org):
-    issues = api.json("projects/acme/billing/issues/", {"statsPeriod": "14d"})
-    assert issues and all(i["project"]["slug"] == "billing" and i["status"] == "unresolved" for i in issues)
-    for issue in issues:
-        assert issue["count"] == str(org.issues[int(issue["id"])].times_seen)
-        assert "lifetime" not in issue and len(issue["stats"]["14d"]) == 14
-
-
 def test_mutations_show_up_in_the_next_request():
     org = Org(slug="acme", environments=("production",))
     project = org.add_project("api")
