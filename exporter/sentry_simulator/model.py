@@ -250,6 +250,24 @@ class Org:
             issue.status_changed = at
             self._changed()
 
+    def delete_issue(self, issue_id: int) -> None:
+        """A deleted issue is absent from every answer, ``group=`` lookups included."""
+        with self.lock:
+            del self.issues[int(issue_id)]
+            self._changed()
+
+    def merge_issues(self, into_id: int, source_id: int) -> None:
+        """Merging moves the source's events into ``into_id``; the source is then absent, like a deleted one."""
+        with self.lock:
+            into, source = self.issues[int(into_id)], self.issues.pop(int(source_id))
+            into.batches.extend(source.batches)
+            into.times_seen += source.times_seen
+            seen = [t for t in (into.first_seen, source.first_seen) if t is not None]
+            into.first_seen = min(seen, default=None)
+            seen = [t for t in (into.last_seen, source.last_seen) if t is not None]
+            into.last_seen = max(seen, default=None)
+            self._changed()
+
     def set_priority(self, issue_id: int, priority: str | None) -> None:
         with self.lock:
             self.issues[int(issue_id)].priority = priority
