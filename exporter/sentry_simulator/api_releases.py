@@ -7,7 +7,7 @@ from collections import defaultdict
 from .context import Request, Response, paged, selected_environments, selected_projects
 from .errors import ApiError, require_known
 from .model import SESSION_STATUSES, Release
-from .pagination import offset_page, parse_cursor, parse_per_page
+from .pagination import generic_offset_page, offset_page, parse_cursor, parse_per_page
 from .search import split_values, tokenize
 from .timeutil import DAY, HOUR, ceil_to, floor_to, iso_ms, iso_s, parse_period, window_from_params
 
@@ -67,6 +67,13 @@ def _release_json(org, release: Release, project_ids: set) -> dict:
 
 
 def sessions(request: Request) -> Response:
+    """Release health, as organization_sessions.py answers it (§0.8): at most 10,000 data points
+    (groups x intervals), only the top groups by ``sum(session)`` (or ``orderBy``), paginated with
+    ``per_page`` and ``cursor``. ``includeSeries`` is ignored, as in the versions the contract read.
+
+    UNCERTAIN: without ``per_page`` the answer here holds every top group up to the cap, and its Link
+    says whether more exist; the contract does not give the default page size.
+    """
     org = request.org
     fields = request.params.get("field", [])
     if not fields:
@@ -77,15 +84,22 @@ def sessions(request: Request) -> Response:
     interval = parse_period(request.first("interval", "1h") or "1h")
     if not interval or interval % HOUR:
         raise ApiError(400, "The interval has to be a multiple of the minimum interval of one hour.")
+    order_by = request.first("orderBy") or "-sum(session)"
+    if order_by.lstrip("-") not in fields and order_by != "-sum(session)":
+        raise ApiError(400, "'orderBy' must be one of the provided 'fields'")
+    per_page = parse_per_page(request.params) if request.has("per_page") else None
+    cursor = parse_cursor(request.params)
     start, end = window_from_params(request.params, request.now, DEFAULT_SESSIONS_PERIOD)
     start, end = floor_to(start, interval), ceil_to(end, interval)
     if end == start:
         end = start + interval
     buckets = (end - start) // interval
+    if buckets > MAX_SESSION_POINTS:
+        raise ApiError(400, "Your interval and date range would create too many results. "
+                            "Use a larger interval, or a smaller date range.")
     project_ids = {p.id for p in selected_projects(request)}
     environments = selected_environments(request)
     releases_wanted, release_excluded, envs_from_query = _session_query(request.first("query", ""))
-    include_series = request.first("includeSeries", "1") != "0"
     include_totals = request.first("includeTotals", "1") != "0"
     # (group key) -> per-bucket accumulators
     acc: dict = defaultdict(lambda: [_empty() for _ in range(buckets)])
@@ -106,20 +120,21 @@ def sessions(request: Request) -> Response:
                 key = tuple((name, parts[name]) for name in group_by)
                 _add(acc[key][(hour - start) // interval], cell, status)
                 _add(totals_acc[key], cell, status)
-    if len(acc) * buckets > MAX_SESSION_POINTS:
-        raise ApiError(400, "Your interval and date range would create too many results. "
-                            "Use a larger interval, or a smaller date range.")
+    order_field = order_by.lstrip("-")
+    ranked = sorted(acc, key=lambda k: (_value(totals_acc[k], order_field, k) or 0, repr(k)),
+                    reverse=order_by.startswith("-"))
+    cap = max(MAX_SESSION_POINTS // buckets, 1)  # groups that fit in 10,000 data points
+    page = generic_offset_page(ranked, cursor, min(per_page or cap, cap))
     groups = []
-    for key, series in acc.items():
+    for key in page.items:
         group = {"by": dict(key)}
         if include_totals:
             group["totals"] = {name: _value(totals_acc[key], name, key) for name in fields}
-        if include_series:
-            group["series"] = {name: [_value(b, name, key) for b in series] for name in fields}
+        group["series"] = {name: [_value(b, name, key) for b in acc[key]] for name in fields}
         groups.append(group)
-    return Response({"start": iso_s(start), "end": iso_s(end),
-                     "intervals": [iso_s(start + i * interval) for i in range(buckets)] if include_series else [],
-                     "groups": groups, "query": request.first("query", "") or ""})
+    body = {"start": iso_s(start), "end": iso_s(end), "intervals": [iso_s(start + i * interval) for i in range(buckets)],
+            "groups": groups, "query": request.first("query", "") or ""}
+    return paged(request, page, body)
 
 
 def _session_query(text: str):

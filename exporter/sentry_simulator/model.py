@@ -28,7 +28,7 @@ PRIORITIES = ("high", "medium", "low")
 OUTCOMES = ("accepted", "filtered", "rate_limited", "invalid", "abuse", "client_discard", "cardinality_limited")
 CATEGORIES = (
     "error", "default", "security", "transaction", "attachment", "replay", "profile", "profile_duration",
-    "profile_duration_ui", "profile_chunk", "profile_chunk_ui", "monitor", "span", "log_item", "session",
+    "profile_duration_ui", "profile_chunk", "profile_chunk_ui", "monitor", "span", "log_item", "log_byte", "session",
 )
 # stats_v2 reports these three as "error" (DataCategory.error_categories()).
 ERROR_CATEGORIES = frozenset({"error", "default", "security"})
