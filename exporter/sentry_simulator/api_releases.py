@@ -9,7 +9,7 @@ from .errors import ApiError, require_known
 from .model import SESSION_STATUSES, Release
 from .pagination import generic_offset_page, offset_page, parse_cursor, parse_per_page
 from .search import split_values, tokenize
-from .timeutil import DAY, HOUR, ceil_to, floor_to, iso_ms, iso_s, parse_period, window_from_params
+from .timeutil import DAY, HOUR, iso_ms, iso_s, parse_period, rolled_up, window_from_params
 
 SESSION_FIELDS = ("sum(session)", "count_unique(user)", "crash_free_rate(session)", "crash_free_rate(user)",
                   "crash_rate(session)", "crash_rate(user)")
@@ -90,13 +90,7 @@ def sessions(request: Request) -> Response:
     per_page = parse_per_page(request.params) if request.has("per_page") else None
     cursor = parse_cursor(request.params)
     start, end = window_from_params(request.params, request.now, DEFAULT_SESSIONS_PERIOD)
-    start, end = floor_to(start, interval), ceil_to(end, interval)
-    if end == start:
-        end = start + interval
-    buckets = (end - start) // interval
-    if buckets > MAX_SESSION_POINTS:
-        raise ApiError(400, "Your interval and date range would create too many results. "
-                            "Use a larger interval, or a smaller date range.")
+    start, end, buckets = rolled_up(start, end, interval, MAX_SESSION_POINTS)
     project_ids = {p.id for p in selected_projects(request)}
     environments = selected_environments(request)
     releases_wanted, release_excluded, envs_from_query = _session_query(request.first("query", ""))

@@ -7,7 +7,7 @@ from collections import defaultdict
 from .context import Request, Response, selected_projects
 from .errors import ApiError, require_known
 from .model import ERROR_CATEGORIES, OUTCOMES, api_category
-from .timeutil import DAY, HOUR, ceil_to, floor_to, iso_s, parse_period, window_from_params
+from .timeutil import DAY, iso_s, parse_period, rolled_up, window_from_params
 
 FIELDS = ("sum(quantity)", "sum(times_seen)")
 GROUP_BYS = ("outcome", "category", "reason", "project")
@@ -39,13 +39,7 @@ def stats_v2(request: Request) -> Response:
     start, end = window_from_params(request.params, request.now)
     if request.behaviour.stats_inclusive_end and request.has("end") and not request.first("statsPeriod"):
         end += 1  # an older get_constrained_date_range: an explicit end plus one second, rounded up (§0.9)
-    start, end = floor_to(start, interval), ceil_to(end, interval)
-    if end == start:
-        end = start + interval
-    buckets = (end - start) // interval
-    if buckets > MAX_INTERVALS:
-        raise ApiError(400, "Your interval and date range would create too many results. "
-                            "Use a larger interval, or a smaller date range.")
+    start, end, buckets = rolled_up(start, end, interval, MAX_INTERVALS)
     project_ids = {p.id for p in selected_projects(request)}
     wanted_categories = set()
     for name in categories:
