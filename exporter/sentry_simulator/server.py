@@ -24,6 +24,8 @@ from .switches import Behaviour
 
 _ORG = r"^/api/0/organizations/(?P<org>[^/]+)/"
 # (endpoint name, path pattern, handler): the requests the exporter makes; names match its `endpoint` label.
+# Routes for later pollers (issue 15: Crons monitors and check-ins, detectors, deploys, Discover's
+# uptime_results) and a truth route for benchmarks, behind a flag only tests and bench set, go here.
 ROUTES: list[tuple[str, re.Pattern, Callable]] = [
     ("projects", re.compile(_ORG + "projects/$"), api_org.projects),
     ("issues", re.compile(_ORG + "issues/$"), api_issues.org_issues),
