@@ -87,10 +87,6 @@ class RateLimiter:
         self._in_flight: Counter = Counter()
         self._lock = threading.Lock()
 
-    @property
-    def enabled(self) -> bool:
-        return self._default is not None
-
     def now(self) -> float:
         return self._clock()
 

@@ -35,8 +35,8 @@ ROUTES: list[tuple[str, re.Pattern, Callable]] = [
     ("sessions", re.compile(_ORG + "sessions/$"), api_releases.sessions),
 ]
 CONCURRENT_LIMIT = 25  # sentry.io reports 25 in a third-party capture (UNVERIFIED in the contract)
-# Org auth tokens carry only org:ci, which of these endpoints only the releases list accepts (§0.2:
-# the org-auth-token create endpoint hard-codes scope_list=["org:ci"]; the releases scope map lists org:ci).
+# Org auth tokens carry only org:ci; of these endpoints only the releases list accepts it (§0.2: the
+# org-auth-token create endpoint hard-codes scope_list=["org:ci"]; the releases scope map lists org:ci).
 ORG_TOKEN_PREFIX = "sntrys_"
 ORG_TOKEN_ENDPOINTS = frozenset({"releases"})
 SNUBA_THROTTLED = "Rate limit exceeded. Please try your query with a smaller date range or fewer projects."
