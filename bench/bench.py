@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from processes import p99, simulator_and_exporter, wait
 
-TOKEN = "sntrys_bench"
+TOKEN = "sntryu_bench"
 
 
 def samples(text: str, name: str) -> list[tuple[dict, float]]:

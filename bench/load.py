@@ -25,7 +25,7 @@ import requests
 
 from processes import p99, simulator_and_exporter, wait
 
-TOKEN = "sntrys_load_bench"
+TOKEN = "sntryu_load_bench"
 
 
 @dataclass

@@ -46,7 +46,7 @@ def simulator_and_exporter(simulator_args: list[str], exporter_env: dict[str, st
                            ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Yield (exporter base URL, exporter process) once the exporter listens; both stop afterwards."""
     sim_port, exp_port = free_port(), free_port()
-    sim = subprocess.Popen([str(BIN / "python"), "-m", "sentry_exporter.simulator", "--port", str(sim_port),
+    sim = subprocess.Popen([str(BIN / "python"), "-m", "sentry_simulator", "--port", str(sim_port),
                             "--token", token, *simulator_args],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     sim.stdout.readline()  # the simulator prints its URL once it listens

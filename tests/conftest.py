@@ -5,7 +5,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests import their shared `tools`
 
-from sentry_exporter.simulator import SimulatorServer, build_org  # noqa: E402
+from sentry_simulator import SimulatorServer, build_org  # noqa: E402
 from tools import TOKEN, ExporterProcess  # noqa: E402
 
 

@@ -16,7 +16,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 EXPORTER = str(Path(sys.executable).with_name("sentry-exporter"))
-TOKEN = "sntrys_test_token_0123456789"  # what the simulator accepts; it must never show in any output
+TOKEN = "sntryu_test_token_0123456789"  # what the simulator accepts; it must never show in any output
 
 
 def assignee_label(assignee) -> str:

@@ -42,9 +42,9 @@ def start_demo(config: Config) -> Config:
     The demo org has impact tags, a quota budget and rate-limit headers like sentry.io, so every
     dashboard panel has something true to show; settings given explicitly still win.
     """
-    from .simulator import DemoDriver, SimulatorServer, build_demo_org  # only demo mode needs it
+    from sentry_simulator import DemoDriver, SimulatorServer, build_demo_org  # only demo mode needs it
 
-    token = "sntrys_demo_" + secrets.token_hex(8)
+    token = "sntryu_demo_" + secrets.token_hex(8)
     org = build_demo_org()
     server = SimulatorServer(org, host="127.0.0.1", port=0, token=token, rate_limit_per_second=DEMO_RATE_LIMIT)
     server.start()

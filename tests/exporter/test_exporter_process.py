@@ -119,7 +119,7 @@ def test_once_prints_the_exposition(make_sim):
 
 
 def test_no_429_in_steady_state_under_a_5_per_second_limit(make_sim, make_exporter):
-    from sentry_exporter.simulator import build_org
+    from sentry_simulator import build_org
     org, server = make_sim(build_org(slug="acme", projects=3, unresolved=1500, seed=3), rate_limit_per_second=5)
     exporter = make_exporter(server, SENTRY_MAX_REQUESTS_PER_SECOND="20")  # only Sentry's headers hold it back
     wait_for(lambda: len([r for r in server.request_log if r.endpoint == "issues"]) >= 45, 60,

@@ -1,7 +1,7 @@
 import pytest
 
 from badservers import ScriptedServer
-from sentry_exporter.simulator import build_org
+from sentry_simulator import build_org
 
 
 @pytest.fixture

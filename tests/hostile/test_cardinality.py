@@ -3,7 +3,7 @@ and sentry_issues keeps exact sums however many distinct assignees and titles th
 
 import time
 
-from sentry_exporter.simulator import Assignee, build_org
+from sentry_simulator import Assignee, build_org
 from tools import sample_values
 
 PERIOD_14D = 14 * 86400

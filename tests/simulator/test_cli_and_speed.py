@@ -8,14 +8,14 @@ import sys
 import time
 
 import requests
-from conftest import NOW, TOKEN, Api
+from simapi import NOW, TOKEN, Api
 
-from sentry_exporter.simulator import FakeClock, SimulatorServer, build_org
+from sentry_simulator import Behaviour, FakeClock, SimulatorServer, build_org
 
 
 def test_standalone_command_prints_url_and_token_and_serves():
-    process = subprocess.Popen([sys.executable, "-m", "sentry_exporter.simulator", "--port", "0", "--issues", "50",
-                                "--token", "sntrys_cli", "--rate-limit", "10"],
+    process = subprocess.Popen([sys.executable, "-m", "sentry_simulator", "--port", "0", "--issues", "50",
+                                "--token", "sntryu_cli", "--rate-limit", "10"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
@@ -32,10 +32,21 @@ def test_standalone_command_prints_url_and_token_and_serves():
 
 
 def test_standalone_command_rejects_bad_input_in_one_line():
-    result = subprocess.run([sys.executable, "-m", "sentry_exporter.simulator", "--rate-limit", "0"],
+    result = subprocess.run([sys.executable, "-m", "sentry_simulator", "--rate-limit", "0"],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--rate-limit" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_standalone_switches_reach_the_server():
+    from sentry_simulator.__main__ import behaviour_from, parse_args
+    behaviour = behaviour_from(parse_args(["--old-self-hosted", "--no-discover", "--listing-cut", "150"]))
+    assert (behaviour.errors_dataset, behaviour.priority, behaviour.discover, behaviour.global_views,
+            behaviour.listing_cut) == (False, False, False, True, 150)
+    assert behaviour_from(parse_args([])) == Behaviour()
+    result = subprocess.run([sys.executable, "-m", "sentry_simulator", "--listing-cut", "-1"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--listing-cut" in result.stderr
 
 
 def test_a_50k_org_builds_fast_and_pages_in_milliseconds():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from conftest import NOW, TOKEN, Api
+from simapi import NOW, TOKEN, Api
 
-from sentry_exporter.simulator import DemoDriver, FakeClock, SimulatorServer, build_demo_org
-from sentry_exporter.simulator.demo import BAD_RELEASE, DEMO_PROJECTS
+from sentry_simulator import DemoDriver, FakeClock, SimulatorServer, build_demo_org
+from sentry_simulator.demo import BAD_RELEASE, DEMO_PROJECTS
 
 DAY, HOUR = 86400, 3600
 

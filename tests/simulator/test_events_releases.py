@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conftest import NOW, TOKEN, Api, parse_link
+from simapi import NOW, TOKEN, Api, parse_link
 
-from sentry_exporter.simulator import FakeClock, Org, SimulatorServer
+from sentry_simulator import FakeClock, Org, SimulatorServer
 
 EVENTS = "organizations/acme/events/"
 DAY = 86400
@@ -70,20 +70,14 @@ def test_events_errors(api):
     assert api.get(EVENTS, {"dataset": "errors", "field": "count()", "per_page": 101}).status_code == 400
 
 
-def test_releases_newest_first_and_health_only_on_request(api, org):
+def test_releases_newest_first_with_int_project_ids(api, org):
     plain = api.json("organizations/acme/releases/", {"per_page": 100})
     created = [r["dateCreated"] for r in plain]
     assert created == sorted(created, reverse=True) and len(plain) == len(org.releases)
     assert all("healthData" not in p for r in plain for p in r["projects"])
     assert all(isinstance(p["id"], int) for r in plain for p in r["projects"])
-    project = org.project("billing")
-    healthy = api.json("organizations/acme/releases/", {"project": project.id, "health": "1"})
-    assert {r["projects"][0]["slug"] for r in healthy} == {"billing"}
-    newest = healthy[0]
-    truth = org.truth_sessions(NOW - 14 * DAY, NOW + 1, project=project.id, release=newest["version"])
-    health = newest["projects"][0]["healthData"]
-    assert health["totalSessions"] == truth["sessions"] > 0
-    assert abs(health["crashFreeSessions"] - 100 * truth["crash_free_sessions"]) < 1e-3
+    billing = api.json("organizations/acme/releases/", {"project": org.project("billing").id})
+    assert billing and {r["projects"][0]["slug"] for r in billing} == {"billing"}
 
 
 def test_sessions_crash_free_rates_match_the_model(api, org):
@@ -114,7 +108,7 @@ def test_sessions_release_query_and_status_groups(api, org):
     assert sum(t["sum(session)"] for t in by_status.values()) == truth["sessions"]
     assert by_status["crashed"]["sum(session)"] == truth["crashed"]
     assert all(t["crash_free_rate(session)"] is None for t in by_status.values())
-    assert all("series" not in g for g in body["groups"])
+    assert all("sum(session)" in g["series"] for g in body["groups"])  # includeSeries=0 is ignored (§0.8)
 
 
 def _ts(text):

@@ -6,10 +6,10 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
-from conftest import NOW, TOKEN, Api
+from simapi import NOW, TOKEN, Api
 
-from sentry_exporter.simulator import FakeClock, Org, SimulatorServer
-from sentry_exporter.simulator.generate import team, user
+from sentry_simulator import FakeClock, Org, SimulatorServer
+from sentry_simulator.generate import team, user
 
 ISSUES = "organizations/acme/issues/"
 HOUR, DAY = 3600, 86400
@@ -131,14 +131,6 @@ def test_project_filter_by_id_and_all(api, org):
     only = _all(api, {"query": "", "project": billing.id})
     assert only and {i["project"]["id"] for i in only} == {billing.id}
     assert len(_all(api, {"query": "", "project": "-1"})) == len(_all(api, {"query": ""}))
-
-
-def test_deprecated_project_endpoint_counts_all_time(api, org):
-    issues = api.json("projects/acme/billing/issues/", {"statsPeriod": "14d"})
-    assert issues and all(i["project"]["slug"] == "billing" and i["status"] == "unresolved" for i in issues)
-    for issue in issues:
-        assert issue["count"] == str(org.issues[int(issue["id"])].times_seen)
-        assert "lifetime" not in issue and len(issue["stats"]["14d"]) == 14
 
 
 def test_mutations_show_up_in_the_next_request():

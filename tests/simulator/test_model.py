@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import NOW
+from simapi import NOW
 
-from sentry_exporter.simulator import Org, WindowStats, build_org
+from sentry_simulator import Org, WindowStats, build_org
 
 HOUR, DAY = 3600, 86400
 

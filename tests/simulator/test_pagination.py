@@ -5,9 +5,9 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import NOW, TOKEN, Api, parse_link
+from simapi import NOW, TOKEN, Api, parse_link
 
-from sentry_exporter.simulator import FakeClock, Org, SimulatorServer, build_org
+from sentry_simulator import FakeClock, Org, SimulatorServer, build_org
 
 ISSUES = "organizations/acme/issues/"
 

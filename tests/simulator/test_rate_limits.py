@@ -1,16 +1,19 @@
-"""Rate-limit headers and 429s as CONTRACT §3 describes them; none at all on self-hosted."""
+"""Rate limits as the middleware applies them (CONTRACT §0.3, §0.5, §3): a shared group-default bucket
+per caller, JSON-string 429 bodies, and no headers at all on self-hosted."""
 
 from __future__ import annotations
 
 import threading
 
-from conftest import NOW, TOKEN, Api
+from simapi import NOW, TOKEN, Api
 
-from sentry_exporter.simulator import FakeClock, SimulatorServer, build_org
+from sentry_simulator import FakeClock, SimulatorServer, build_org
 
 HEADERS = ("X-Sentry-Rate-Limit-Limit", "X-Sentry-Rate-Limit-Remaining", "X-Sentry-Rate-Limit-Reset",
            "X-Sentry-Rate-Limit-ConcurrentLimit", "X-Sentry-Rate-Limit-ConcurrentRemaining")
 ORG = "organizations/acme/"
+PROJECTS = ORG + "projects/"
+SHARED = (PROJECTS, ORG + "issues/", ORG + "releases/")
 
 
 def _server(token=TOKEN, **kwargs):
@@ -18,16 +21,16 @@ def _server(token=TOKEN, **kwargs):
 
 
 def test_self_hosted_sends_no_rate_limit_headers_and_never_429s(api, server):
-    responses = [api.get(ORG) for _ in range(30)]
+    responses = [api.get(path) for path in SHARED for _ in range(10)]
     assert {r.status_code for r in responses} == {200}
     assert not any(name in r.headers for r in responses for name in HEADERS)
 
 
-def test_fixed_one_second_window_per_endpoint():
+def test_fixed_one_second_window_with_a_json_string_body():
     window_clock = FakeClock(2_000_000_000.4)
     with _server(rate_limit_per_second=3, rate_limit_clock=window_clock) as srv:
         api = Api(srv)
-        responses = [api.get(ORG) for _ in range(4)]
+        responses = [api.get(PROJECTS) for _ in range(4)]
         assert [r.status_code for r in responses] == [200, 200, 200, 429]
         assert [r.headers["X-Sentry-Rate-Limit-Remaining"] for r in responses] == ["2", "1", "0", "0"]
         for response in responses:
@@ -36,37 +39,43 @@ def test_fixed_one_second_window_per_endpoint():
             assert "Retry-After" not in response.headers
         limited = responses[-1]
         assert limited.headers["Content-Type"] == "text/html; charset=utf-8"
-        assert limited.json() == {"detail": "You are attempting to use this endpoint too frequently. "
-                                            "Limit is 3 requests in 1 seconds"}
-        # Another endpoint has its own window; the next second resets this one.
-        assert api.get(ORG + "projects/").status_code == 200
+        assert limited.json() == "You are attempting to use this endpoint too frequently. Limit is 3 requests in 1 seconds"
+        # The concurrency check is skipped once the window is spent.
+        assert limited.headers["X-Sentry-Rate-Limit-ConcurrentRemaining"] == "None"
         window_clock.advance(1)
-        assert api.get(ORG).headers["X-Sentry-Rate-Limit-Remaining"] == "2"
-        assert srv.requests_by_status() == {200: 5, 429: 1}
+        assert api.get(PROJECTS).headers["X-Sentry-Rate-Limit-Remaining"] == "2"
+        assert srv.requests_by_status() == {200: 4, 429: 1}
 
 
-def test_windows_are_per_caller_token():
-    window_clock = FakeClock(2_000_000_000.0)
-    with _server(rate_limit_per_second=1, rate_limit_clock=window_clock, token=[TOKEN, "sntrys_other"]) as srv:
-        assert Api(srv).get(ORG).status_code == 200
-        assert Api(srv, token="sntrys_other").get(ORG).status_code == 200
-        assert Api(srv).get(ORG).status_code == 429
-
-
-def test_deprecated_project_issue_list_is_capped_at_5_per_second():
-    window_clock = FakeClock(2_000_000_000.0)
-    with _server(rate_limit_per_second=40, rate_limit_clock=window_clock) as srv:
+def test_issues_releases_sessions_and_projects_share_one_bucket():
+    with _server(rate_limit_per_second=4, rate_limit_clock=FakeClock(2_000_000_000.0)) as srv:
         api = Api(srv)
-        codes = [api.get("projects/acme/billing/issues/").status_code for _ in range(6)]
-        assert codes == [200] * 5 + [429]
-        assert api.get(ORG).headers["X-Sentry-Rate-Limit-Limit"] == "40"
+        sessions = (ORG + "sessions/", {"field": "sum(session)", "statsPeriod": "1h"})
+        answers = [api.get(path) for path in SHARED] + [api.get(*sessions), api.get(PROJECTS)]
+        assert [r.status_code for r in answers] == [200, 200, 200, 200, 429]
+        assert [r.headers["X-Sentry-Rate-Limit-Remaining"] for r in answers] == ["3", "2", "1", "0", "0"]
+        # stats_v2 has a limit of its own (20/s in organization_stats_v2.py), so its own bucket.
+        stats = api.get(ORG + "stats_v2/", {"field": "sum(quantity)", "groupBy": "category", "statsPeriod": "1h"})
+        assert stats.status_code == 200 and stats.headers["X-Sentry-Rate-Limit-Remaining"] == "3"
 
 
-def test_per_endpoint_limits_by_name():
-    with _server(rate_limit_per_second={"issues": 2}, rate_limit_clock=FakeClock(2_000_000_000.0)) as srv:
-        api = Api(srv)
-        assert "X-Sentry-Rate-Limit-Limit" not in api.get(ORG).headers
-        assert [api.get(ORG + "issues/").status_code for _ in range(3)] == [200, 200, 429]
+def test_own_bucket_limit_is_the_source_limit_when_lower():
+    with _server(rate_limit_per_second=40, rate_limit_clock=FakeClock(2_000_000_000.0)) as srv:
+        stats = Api(srv).get(ORG + "stats_v2/", {"field": "sum(quantity)", "groupBy": "category"})
+        assert stats.headers["X-Sentry-Rate-Limit-Limit"] == "20"
+        assert Api(srv).get(PROJECTS).headers["X-Sentry-Rate-Limit-Limit"] == "40"
+
+
+def test_user_tokens_count_per_user_and_org_tokens_per_ip():
+    window_clock = FakeClock(2_000_000_000.0)
+    tokens = [TOKEN, "sntryu_other", "sntrys_org_one", "sntrys_org_two"]
+    with _server(rate_limit_per_second=1, rate_limit_clock=window_clock, token=tokens) as srv:
+        assert Api(srv).get(PROJECTS).status_code == 200
+        assert Api(srv, token="sntryu_other").get(PROJECTS).status_code == 200
+        assert Api(srv).get(PROJECTS).status_code == 429
+        # Two org tokens from one address share the IP's bucket.
+        assert Api(srv, token="sntrys_org_one").get(ORG + "releases/").status_code == 200
+        assert Api(srv, token="sntrys_org_two").get(ORG + "releases/").status_code == 429
 
 
 def test_concurrency_headers_and_limit():
@@ -75,7 +84,7 @@ def test_concurrency_headers_and_limit():
         results = []
 
         def call():
-            results.append(Api(srv).get(ORG))
+            results.append(Api(srv).get(PROJECTS))
         threads = [threading.Thread(target=call) for _ in range(3)]
         for thread in threads:
             thread.start()
@@ -86,3 +95,9 @@ def test_concurrency_headers_and_limit():
         (limited,) = [r for r in results if r.status_code == 429]
         assert "concurrency" in limited.json()["detail"]
         assert all(r.headers["X-Sentry-Rate-Limit-ConcurrentLimit"] == "2" for r in results)
+
+
+def test_an_endpoint_without_a_concurrency_limit_reports_none():
+    with _server(rate_limit_per_second=10, concurrent_limit=None, rate_limit_clock=FakeClock(2_000_000_000.0)) as srv:
+        headers = Api(srv).get(PROJECTS).headers
+        assert headers["X-Sentry-Rate-Limit-ConcurrentLimit"] == headers["X-Sentry-Rate-Limit-ConcurrentRemaining"] == "None"

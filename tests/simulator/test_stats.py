@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timezone
 
-from conftest import NOW, TOKEN, Api
+from simapi import NOW, TOKEN, Api
 
-from sentry_exporter.simulator import FakeClock, Org, SimulatorServer
+from sentry_simulator import FakeClock, Org, SimulatorServer
 
 STATS = "organizations/acme/stats_v2/"
 HOUR = 3600
@@ -80,17 +80,3 @@ def test_window_edges_are_exact_with_start_end_and_interval():
 
 def _iso(ts):
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def test_project_stats_received_per_hour(api, org):
-    project = org.project("api-backend")
-    points = api.json(f"projects/acme/{project.slug}/stats/", {"resolution": "1h"})
-    # since = now - 1 day + 1 s, floored to the hour, through the current hour: 25 buckets
-    assert len(points) == 25 and all(isinstance(ts, int) and isinstance(n, int) for ts, n in points)
-    assert points[-1][0] == NOW // HOUR * HOUR
-    start = points[0][0]
-    accepted = sum(q for (slug, category, outcome), q in org.truth_outcomes(start, start + 25 * HOUR).items()
-                   if slug == project.slug and category == "error" and outcome == "accepted")
-    assert sum(n for _, n in points) == accepted > 0
-    assert api.get(f"projects/acme/{project.slug}/stats/", {"resolution": "5m"}).json() == {
-        "detail": "Invalid resolution"}

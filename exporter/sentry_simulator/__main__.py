@@ -1,4 +1,4 @@
-"""``python -m sentry_exporter.simulator``: run the fake Sentry standalone (benchmarks, manual tests)."""
+"""``python -m sentry_simulator``: run the fake Sentry standalone (benchmarks, manual tests)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import threading
 from .demo import DemoDriver, build_demo_org
 from .generate import build_org
 from .server import SimulatorServer
+from .switches import Behaviour
 
 
 class _Parser(argparse.ArgumentParser):
@@ -19,27 +20,43 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = _Parser(prog="python -m sentry_exporter.simulator",
+    parser = _Parser(prog="python -m sentry_simulator",
                                      description="Serve a fake Sentry organization under /api/0/.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--token", default="sntrys_simulator", help="the only accepted bearer token")
+    parser.add_argument("--token", default="sntryu_simulator", help="the only accepted bearer token")
     parser.add_argument("--org", default="acme", help="organization slug (ignored with --demo)")
     parser.add_argument("--projects", type=int, default=5)
     parser.add_argument("--issues", type=int, default=1000, help="unresolved issues to generate")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rate-limit", type=int, default=None,
-                        help="requests per second per endpoint, like sentry.io (default: none, like self-hosted)")
+                        help="requests per second per caller in the shared bucket, with sentry.io's headers "
+                             "(default: none, like self-hosted: no rate-limit headers at all)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument("--public-url", default=None, help="host written into Link headers and permalinks")
     parser.add_argument("--demo", action="store_true", help="the demo org, kept lively in real time")
+    parser.add_argument("--old-self-hosted", action="store_true",
+                        help="a pre-2023 self-hosted Sentry: no dataset=errors, substatus or priority; inclusive stats end")
+    parser.add_argument("--no-discover", action="store_true", help="a plan without Discover: /events/ is a bare 404")
+    parser.add_argument("--no-global-views", action="store_true",
+                        help="a plan without global-views: multi-project events and issue queries are 400")
+    parser.add_argument("--listing-cut", type=int, default=None, metavar="N",
+                        help="issue listings end after N issues with results=\"false\", as a timed-out search does")
     args = parser.parse_args(argv)
-    for name in ("port", "projects", "issues"):
-        if getattr(args, name) < 0:
-            parser.error(f"--{name} must not be negative")
+    for name in ("port", "projects", "issues", "listing_cut"):
+        if (getattr(args, name) or 0) < 0:
+            parser.error(f"--{name.replace('_', '-')} must not be negative")
     if args.rate_limit is not None and args.rate_limit < 1:
         parser.error("--rate-limit must be at least 1")
     return args
+
+
+def behaviour_from(args: argparse.Namespace) -> Behaviour:
+    behaviour = Behaviour.old_self_hosted() if args.old_self_hosted else Behaviour()
+    behaviour.discover = not args.no_discover
+    behaviour.global_views = not args.no_global_views
+    behaviour.listing_cut = args.listing_cut
+    return behaviour
 
 
 def main(argv=None) -> int:
@@ -51,7 +68,7 @@ def main(argv=None) -> int:
     try:
         server = SimulatorServer(org, host=args.host, port=args.port, token=args.token,
                                  rate_limit_per_second=args.rate_limit, latency_seconds=args.latency,
-                                 public_url=args.public_url)
+                                 public_url=args.public_url, behaviour=behaviour_from(args))
     except OSError as error:
         print(f"cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return 1

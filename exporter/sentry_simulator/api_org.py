@@ -1,4 +1,4 @@
-"""GET organizations/{org}/, …/projects/ and …/environments/."""
+"""GET organizations/{org}/projects/."""
 
 from __future__ import annotations
 
@@ -9,30 +9,7 @@ from .pagination import offset_page, parse_cursor, parse_per_page
 from .timeutil import iso_ms
 
 _PROJECT_STATS_PERIODS = ("", "1h", "24h", "7d", "14d", "30d")
-_FEATURES = ["discover-basic", "performance-view", "global-views", "incidents", "sso-basic"]
 _ACCESS = ["org:read", "project:read", "event:read", "team:read", "member:read", "alerts:read"]
-
-
-def organization(request: Request) -> Response:
-    org = request.org
-    return Response({
-        "id": org.id,
-        "slug": org.slug,
-        "status": {"id": "active", "name": "active"},
-        "name": org.name,
-        "dateCreated": iso_ms(org.date_created),
-        "isEarlyAdopter": False,
-        "require2FA": False,
-        "avatar": {"avatarType": "letter_avatar", "avatarUuid": None, "avatarUrl": None},
-        # regionUrl is absent on self-hosted per the contract; the fake behaves like one region host.
-        "links": {"organizationUrl": request.link_base, "regionUrl": request.link_base},
-        "hasAuthProvider": False,
-        "allowMemberInvite": True,
-        "allowMemberProjectCreation": True,
-        "allowSuperuserAccess": False,
-        "features": _FEATURES,
-        "access": _ACCESS,
-    })
 
 
 def projects(request: Request) -> Response:
@@ -96,12 +73,3 @@ def _project_json(project: Project, request: Request) -> dict:
     }
     data.update(dict.fromkeys(flags, False))
     return data
-
-
-def environments(request: Request) -> Response:
-    visibility = request.first("visibility", "visible")
-    if visibility not in ("all", "hidden", "visible"):
-        raise ApiError(400, "Invalid value for 'visibility', valid values are: ['all', 'hidden', 'visible']")
-    if visibility == "hidden":
-        return Response([])
-    return Response([{"id": str(i + 1), "name": name} for i, name in enumerate(request.org.environments)])

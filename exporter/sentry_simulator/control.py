@@ -16,6 +16,7 @@ class Fault:
     malformed: bool = False           # 200 with truncated JSON
     html_error: bool = False          # a proxy's HTML error page (status defaults to 502)
     reset: bool = False               # close the connection in the middle of the body
+    snuba_throttle: int | None = None  # 429 (or 400) with Snuba's throttling detail and no rate-limit headers
 
 
 class Faults:
@@ -25,8 +26,10 @@ class Faults:
 
     def set(self, status: int | None = None, count: int | None = None, endpoint: str | None = None,
             slow_seconds: float = 0.0, malformed: bool = False, html_error: bool = False,
-            reset: bool = False) -> Fault:
-        rule = Fault(status, count, endpoint, slow_seconds, malformed, html_error, reset)
+            reset: bool = False, snuba_throttle: int | None = None) -> Fault:
+        if snuba_throttle not in (None, 400, 429):
+            raise ValueError("snuba_throttle is 429 (api/handlers.py) or 400 (api/utils.py handle_query_errors)")
+        rule = Fault(status, count, endpoint, slow_seconds, malformed, html_error, reset, snuba_throttle)
         with self._lock:
             self._rules.append(rule)
         return rule
@@ -53,14 +56,30 @@ class Faults:
 class RateDecision:
     allowed: bool
     headers: dict
-    body: dict | None = None
+    body: object = None
+
+
+# Endpoints with a rate-limit config of their own count in a bucket of their own; every other endpoint
+# (org issues index, releases, sessions, projects) shares the group-default bucket. Values are the
+# source's per-second limits, None where the contract gives none. (ratelimits/utils.py
+# get_rate_limit_key: "{category}:{group}:{view}:{method}:{id}" with a custom limit, else
+# "{category}:{group}:{method}:{id}"; stats_v2's 20/s: api/endpoints/organization_stats_v2.py.)
+# UNCERTAIN: that Discover's /events/ has its own config is not in the contract.
+OWN_BUCKETS = {"stats_v2": 20, "events": None}
+
+
+def bucket_of(endpoint: str) -> str:
+    return endpoint if endpoint in OWN_BUCKETS else "default"
 
 
 class RateLimiter:
-    """Fixed 1-second windows per (caller, endpoint), plus a concurrency cap, as middleware/ratelimit.py."""
+    """Fixed 1-second windows per (caller, bucket), plus a concurrency count, as middleware/ratelimit.py.
 
-    def __init__(self, limits: dict, default: int | None, clock, concurrent_limit: int):
-        self._limits = limits
+    ``caller`` is ``user:<id>`` for user tokens, ``ip:<address>`` for org tokens (§0.5).
+    ``concurrent_limit=None`` is an endpoint without one: both concurrency headers say ``None``.
+    """
+
+    def __init__(self, default: int | None, clock, concurrent_limit: int | None):
         self._default = default
         self._clock = clock
         self._concurrent_limit = concurrent_limit
@@ -72,15 +91,17 @@ class RateLimiter:
         return self._clock()
 
     def limit_for(self, endpoint: str) -> int | None:
-        return self._limits.get(endpoint, self._default)
+        if self._default is None:
+            return None
+        own = OWN_BUCKETS.get(endpoint)
+        return min(own, self._default) if own else self._default
 
     def enter(self, caller: str, endpoint: str) -> RateDecision | None:
         limit = self.limit_for(endpoint)
         if limit is None:
             return None
-        now = self._clock()
-        window = int(now)
-        key = (caller, endpoint)
+        window = int(self._clock())
+        key = (caller, bucket_of(endpoint))
         with self._lock:
             start, used = self._windows.get(key, (window, 0))
             if start != window:
@@ -89,16 +110,17 @@ class RateLimiter:
             self._windows[key] = (start, used)
             self._in_flight[key] += 1
             concurrent = self._in_flight[key]
-        headers = {
-            "X-Sentry-Rate-Limit-Limit": str(limit),
-            "X-Sentry-Rate-Limit-Remaining": str(max(limit - used, 0)),
-            "X-Sentry-Rate-Limit-Reset": str(window + 1),
-            "X-Sentry-Rate-Limit-ConcurrentLimit": str(self._concurrent_limit),
-            "X-Sentry-Rate-Limit-ConcurrentRemaining": str(max(self._concurrent_limit - concurrent, 0)),
-        }
+        headers = {"X-Sentry-Rate-Limit-Limit": str(limit), "X-Sentry-Rate-Limit-Remaining": str(max(limit - used, 0)),
+                   "X-Sentry-Rate-Limit-Reset": str(window + 1),
+                   "X-Sentry-Rate-Limit-ConcurrentLimit": str(self._concurrent_limit)}
         if used > limit:
-            return RateDecision(False, headers, {"detail": f"You are attempting to use this endpoint too frequently. "
-                                                          f"Limit is {limit} requests in 1 seconds"})
+            # The concurrency check is skipped once the window is spent, so its remaining count is None.
+            headers["X-Sentry-Rate-Limit-ConcurrentRemaining"] = "None"
+            return RateDecision(False, headers, too_frequent(limit))
+        if self._concurrent_limit is None:
+            headers["X-Sentry-Rate-Limit-ConcurrentRemaining"] = "None"
+            return RateDecision(True, headers)
+        headers["X-Sentry-Rate-Limit-ConcurrentRemaining"] = str(max(self._concurrent_limit - concurrent, 0))
         if concurrent > self._concurrent_limit:
             return RateDecision(False, headers, {"detail": "You are attempting to go above the allowed concurrency "
                                                           f"for this endpoint. Concurrency limit is {self._concurrent_limit}"})
@@ -108,7 +130,12 @@ class RateLimiter:
         if self.limit_for(endpoint) is None:
             return
         with self._lock:
-            self._in_flight[(caller, endpoint)] -= 1
+            self._in_flight[(caller, bucket_of(endpoint))] -= 1
+
+
+def too_frequent(limit: int) -> str:
+    """The middleware's fixed-window 429 body: a JSON string, not an object (§0.3)."""
+    return f"You are attempting to use this endpoint too frequently. Limit is {limit} requests in 1 seconds"
 
 
 @dataclass(frozen=True)
@@ -138,7 +165,3 @@ class RequestLog:
     def snapshot(self) -> list[RequestRecord]:
         with self._lock:
             return list(self._records)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._records.clear()

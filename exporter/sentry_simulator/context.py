@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from .errors import FORBIDDEN, NOT_FOUND, ApiError
 from .model import Org, Project
 from .pagination import Page, link_header
+from .switches import Behaviour
 
 
 @dataclass
@@ -17,6 +18,7 @@ class Request:
     now: float
     link_base: str          # host written into Link headers and permalinks
     path_args: dict = field(default_factory=dict)
+    behaviour: Behaviour = field(default_factory=Behaviour)
 
     def first(self, name: str, default=None):
         values = self.params.get(name)
@@ -66,9 +68,3 @@ def selected_environments(request: Request, name: str = "environment") -> frozen
             raise ApiError(404, NOT_FOUND)
     return frozenset(values)
 
-
-def project_from_path(request: Request) -> Project:
-    try:
-        return request.org.project(request.path_args["project"])
-    except KeyError:
-        raise ApiError(404, NOT_FOUND) from None

@@ -7,9 +7,9 @@ from collections import defaultdict
 from .context import Request, Response, paged, selected_environments, selected_projects
 from .errors import ApiError, require_known
 from .model import SESSION_STATUSES, Release
-from .pagination import offset_page, parse_cursor, parse_per_page
+from .pagination import generic_offset_page, offset_page, parse_cursor, parse_per_page
 from .search import split_values, tokenize
-from .timeutil import DAY, HOUR, ceil_to, floor_to, iso_ms, iso_s, parse_period, window_from_params
+from .timeutil import DAY, HOUR, iso_ms, iso_s, parse_period, rolled_up, window_from_params
 
 SESSION_FIELDS = ("sum(session)", "count_unique(user)", "crash_free_rate(session)", "crash_free_rate(user)",
                   "crash_rate(session)", "crash_rate(user)")
@@ -31,10 +31,7 @@ def releases(request: Request) -> Response:
              and (not environments or _has_sessions_in(org, r, environments))]
     items.sort(key=lambda r: (r.date_created, r.id), reverse=True)  # most recent first
     page = offset_page(items, cursor, per_page)
-    # UNCERTAIN (contract 4f): which parameter fills healthData is not in the schema; `health=1` is what
-    # Sentry's own UI sends, so the simulator adds healthData only then.
-    with_health = request.first("health") == "1"
-    body = [_release_json(org, r, project_ids, with_health, request) for r in page.items]
+    body = [_release_json(org, r, project_ids) for r in page.items]
     return paged(request, page, body)
 
 
@@ -42,7 +39,7 @@ def _has_sessions_in(org, release: Release, environments) -> bool:
     return any(rel == release.version and env in environments for (_pid, rel, env) in org.sessions)
 
 
-def _release_json(org, release: Release, project_ids: set, with_health: bool, request: Request) -> dict:
+def _release_json(org, release: Release, project_ids: set) -> dict:
     projects = []
     for pid in release.project_ids:
         if pid not in project_ids:
@@ -51,8 +48,6 @@ def _release_json(org, release: Release, project_ids: set, with_health: bool, re
         has_health = any(p == project.id and rel == release.version for (p, rel, _env) in org.sessions)
         item = {"id": project.int_id, "slug": project.slug, "name": project.name, "platform": project.platform,
                 "platforms": [project.platform], "hasHealthData": has_health, "newGroups": release.new_groups}
-        if with_health:
-            item["healthData"] = _health(org, project, release, request)
         projects.append(item)
     package, _, raw = release.version.rpartition("@")
     parts = (raw.split(".") + ["0", "0", "0"])[:3]
@@ -71,47 +66,14 @@ def _release_json(org, release: Release, project_ids: set, with_health: bool, re
     }
 
 
-def _health(org, project, release: Release, request: Request) -> dict:
-    """Release healthData. crashFree* are percentages (0-100) here, as Sentry's release list shows them
-    (UNCERTAIN: not stated by the contract). Summary over summaryStatsPeriod (default 14d)."""
-    now = request.now
-    summary = parse_period(request.first("summaryStatsPeriod", "14d") or "14d") or 14 * DAY
-    totals = org.truth_sessions(now - summary, now + 1, project=project.id, release=release.version)
-    day = org.truth_sessions(now - DAY, now + 1, project=project.id, release=release.version)
-    project_day = org.truth_sessions(now - DAY, now + 1, project=project.id)
-    first_hour = floor_to(now, HOUR) - 23 * HOUR
-    series = []
-    for hour in range(24):
-        at = first_hour + hour * HOUR
-        series.append([at, org.truth_sessions(at, at + HOUR, project=project.id, release=release.version)["sessions"]])
-    crashed = totals["crashed"]
-
-    def percent(value):
-        return None if value is None else round(value * 100, 4)
-
-    return {
-        "durationP50": None, "durationP90": None,
-        "crashFreeUsers": percent(totals["crash_free_users"]),
-        "crashFreeSessions": percent(totals["crash_free_sessions"]),
-        "totalUsers": totals["users"], "totalUsers24h": day["users"], "totalProjectUsers24h": project_day["users"],
-        "totalSessions": totals["sessions"], "totalSessions24h": day["sessions"],
-        "totalProjectSessions24h": project_day["sessions"],
-        "adoption": percent(day["users"] / project_day["users"]) if project_day["users"] else None,
-        "sessionsAdoption": percent(day["sessions"] / project_day["sessions"]) if project_day["sessions"] else None,
-        "sessionsCrashed": crashed, "sessionsErrored": _errored(org, project, release, now - summary, now + 1),
-        "hasHealthData": totals["sessions"] > 0, "stats": {"24h": series},
-    }
-
-
-def _errored(org, project, release, start, end) -> int:
-    total = 0
-    for (pid, rel, _env), hours in org.sessions.items():
-        if pid == project.id and rel == release.version:
-            total += sum(cell["errored"] for hour, cell in hours.items() if start <= hour < end)
-    return total
-
-
 def sessions(request: Request) -> Response:
+    """Release health, as organization_sessions.py answers it (§0.8): at most 10,000 data points
+    (groups x intervals), only the top groups by ``sum(session)`` (or ``orderBy``), paginated with
+    ``per_page`` and ``cursor``. ``includeSeries`` is ignored, as in the versions the contract read.
+
+    UNCERTAIN: without ``per_page`` the answer here holds every top group up to the cap, and its Link
+    says whether more exist; the contract does not give the default page size.
+    """
     org = request.org
     fields = request.params.get("field", [])
     if not fields:
@@ -122,15 +84,16 @@ def sessions(request: Request) -> Response:
     interval = parse_period(request.first("interval", "1h") or "1h")
     if not interval or interval % HOUR:
         raise ApiError(400, "The interval has to be a multiple of the minimum interval of one hour.")
+    order_by = request.first("orderBy") or "-sum(session)"
+    if order_by.lstrip("-") not in fields and order_by != "-sum(session)":
+        raise ApiError(400, "'orderBy' must be one of the provided 'fields'")
+    per_page = parse_per_page(request.params) if request.has("per_page") else None
+    cursor = parse_cursor(request.params)
     start, end = window_from_params(request.params, request.now, DEFAULT_SESSIONS_PERIOD)
-    start, end = floor_to(start, interval), ceil_to(end, interval)
-    if end == start:
-        end = start + interval
-    buckets = (end - start) // interval
+    start, end, buckets = rolled_up(start, end, interval, MAX_SESSION_POINTS)
     project_ids = {p.id for p in selected_projects(request)}
     environments = selected_environments(request)
     releases_wanted, release_excluded, envs_from_query = _session_query(request.first("query", ""))
-    include_series = request.first("includeSeries", "1") != "0"
     include_totals = request.first("includeTotals", "1") != "0"
     # (group key) -> per-bucket accumulators
     acc: dict = defaultdict(lambda: [_empty() for _ in range(buckets)])
@@ -151,20 +114,21 @@ def sessions(request: Request) -> Response:
                 key = tuple((name, parts[name]) for name in group_by)
                 _add(acc[key][(hour - start) // interval], cell, status)
                 _add(totals_acc[key], cell, status)
-    if len(acc) * buckets > MAX_SESSION_POINTS:
-        raise ApiError(400, "Your interval and date range would create too many results. "
-                            "Use a larger interval, or a smaller date range.")
+    order_field = order_by.lstrip("-")
+    ranked = sorted(acc, key=lambda k: (_value(totals_acc[k], order_field, k) or 0, repr(k)),
+                    reverse=order_by.startswith("-"))
+    cap = max(MAX_SESSION_POINTS // buckets, 1)  # groups that fit in 10,000 data points
+    page = generic_offset_page(ranked, cursor, min(per_page or cap, cap))
     groups = []
-    for key, series in acc.items():
+    for key in page.items:
         group = {"by": dict(key)}
         if include_totals:
             group["totals"] = {name: _value(totals_acc[key], name, key) for name in fields}
-        if include_series:
-            group["series"] = {name: [_value(b, name, key) for b in series] for name in fields}
+        group["series"] = {name: [_value(b, name, key) for b in acc[key]] for name in fields}
         groups.append(group)
-    return Response({"start": iso_s(start), "end": iso_s(end),
-                     "intervals": [iso_s(start + i * interval) for i in range(buckets)] if include_series else [],
-                     "groups": groups, "query": request.first("query", "") or ""})
+    body = {"start": iso_s(start), "end": iso_s(end), "intervals": [iso_s(start + i * interval) for i in range(buckets)],
+            "groups": groups, "query": request.first("query", "") or ""}
+    return paged(request, page, body)
 
 
 def _session_query(text: str):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import ApiError
 from .model import Issue, Org, window_stats
 from .search import IssueQuery
+from .switches import Behaviour
 from .timeutil import DAY, HOUR, floor_to, iso_ms
 
 SORTS = ("date", "freq", "inbox", "new", "recommended", "trends", "user")
@@ -102,7 +103,7 @@ class SerializeOptions:
     query: IssueQuery | None = None
     expand: tuple = ()
     collapse: tuple = ()
-    project_endpoint: bool = False          # the deprecated project issue list (StreamGroupSerializer)
+    behaviour: Behaviour = field(default_factory=Behaviour)
 
 
 def serialize_issue(issue: Issue, org: Org, opts: SerializeOptions) -> dict:
@@ -141,15 +142,6 @@ def serialize_issue(issue: Issue, org: Org, opts: SerializeOptions) -> dict:
         "annotations": [],
         "isUnhandled": issue.is_unhandled,
     }
-    if opts.project_endpoint:
-        # StreamGroupSerializer: all-time counts (per environment when one is given); no lifetime/filtered.
-        stats = window_stats(issue.batches, float("-inf"), float("inf"), envs)
-        data.update(count=str(stats.count), userCount=stats.users,
-                    firstSeen=iso_ms(stats.first_seen or issue.first_seen),
-                    lastSeen=iso_ms(stats.last_seen or issue.last_seen))
-        if opts.group_stats_period:
-            data["stats"] = {opts.group_stats_period: _timeline(issue, opts, envs, None)}
-        return data
     data["derivedData"] = {
         "blocker": "none", "progress": "none", "status": "open", "viewCount": 0, "hasOpenFixPr": False,
         "isAssigned": issue.assignee is not None, "hasRootCause": False, "lastCompletedAutofixStep": "none",
@@ -164,14 +156,21 @@ def serialize_issue(issue: Issue, org: Org, opts: SerializeOptions) -> dict:
         if opts.group_stats_period:
             data["stats"] = {opts.group_stats_period: _timeline(issue, opts, envs, None)}
         if "lifetime" not in opts.collapse:
+            # count is the group's times_seen over every environment, whatever environment was asked
+            # for; only the users and times are per environment (§0.1, api/serializers/models/group.py
+            # _parse_seen_stats_results).
             life = window_stats(issue.batches, float("-inf"), float("inf"), envs)
-            data["lifetime"] = {"count": str(life.count), "userCount": life.users,
+            data["lifetime"] = {"count": str(issue.times_seen), "userCount": life.users,
                                 "firstSeen": iso_ms(life.first_seen), "lastSeen": iso_ms(life.last_seen),
                                 "stats": None}
         if "filtered" not in opts.collapse:
             data["filtered"] = _filtered(issue, opts, envs)
     if "unhandled" in opts.collapse:
         del data["isUnhandled"]
+    if not opts.behaviour.substatus:
+        del data["substatus"]
+    if not opts.behaviour.priority:
+        del data["priority"], data["priorityLockedAt"]
     _expand(data, issue, opts)
     return data
 

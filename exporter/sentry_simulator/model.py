@@ -28,7 +28,7 @@ PRIORITIES = ("high", "medium", "low")
 OUTCOMES = ("accepted", "filtered", "rate_limited", "invalid", "abuse", "client_discard", "cardinality_limited")
 CATEGORIES = (
     "error", "default", "security", "transaction", "attachment", "replay", "profile", "profile_duration",
-    "profile_duration_ui", "profile_chunk", "profile_chunk_ui", "monitor", "span", "log_item", "session",
+    "profile_duration_ui", "profile_chunk", "profile_chunk_ui", "monitor", "span", "log_item", "log_byte", "session",
 )
 # stats_v2 reports these three as "error" (DataCategory.error_categories()).
 ERROR_CATEGORIES = frozenset({"error", "default", "security"})
@@ -181,12 +181,6 @@ class Org:
             self._changed()
             return project
 
-    def add_environment(self, name: str) -> None:
-        with self.lock:
-            if name not in self.environments:
-                self.environments.append(name)
-                self._changed()
-
     def project(self, key) -> Project:
         """By id (str/int) or slug."""
         key = str(key)
@@ -254,6 +248,24 @@ class Org:
             else:
                 issue.substatus = "ongoing" if status == "unresolved" else "archived_forever"
             issue.status_changed = at
+            self._changed()
+
+    def delete_issue(self, issue_id: int) -> None:
+        """A deleted issue is absent from every answer, ``group=`` lookups included."""
+        with self.lock:
+            del self.issues[int(issue_id)]
+            self._changed()
+
+    def merge_issues(self, into_id: int, source_id: int) -> None:
+        """Merging moves the source's events into ``into_id``; the source is then absent, like a deleted one."""
+        with self.lock:
+            into, source = self.issues[int(into_id)], self.issues.pop(int(source_id))
+            into.batches.extend(source.batches)
+            into.times_seen += source.times_seen
+            seen = [t for t in (into.first_seen, source.first_seen) if t is not None]
+            into.first_seen = min(seen, default=None)
+            seen = [t for t in (into.last_seen, source.last_seen) if t is not None]
+            into.last_seen = max(seen, default=None)
             self._changed()
 
     def set_priority(self, issue_id: int, priority: str | None) -> None:

@@ -17,52 +17,54 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import api_events, api_issues, api_org, api_releases, api_stats
 from .context import Request, Response
-from .control import Faults, RateLimiter, RequestLog, RequestRecord
+from .control import Faults, RateLimiter, RequestLog, RequestRecord, too_frequent
 from .errors import FORBIDDEN, NOT_FOUND, ApiError
 from .model import Org
+from .switches import Behaviour
 
 _ORG = r"^/api/0/organizations/(?P<org>[^/]+)/"
-_PROJ = r"^/api/0/projects/(?P<org>[^/]+)/(?P<project>[^/]+)/"
-# (endpoint name, path pattern, handler). Names match the exporter's `endpoint` label where they overlap.
+# (endpoint name, path pattern, handler): the requests the exporter makes; names match its `endpoint` label.
+# Routes for later pollers (issue 15: Crons monitors and check-ins, detectors, deploys, Discover's
+# uptime_results) and a truth route for benchmarks, behind a flag only tests and bench set, go here.
 ROUTES: list[tuple[str, re.Pattern, Callable]] = [
-    ("organization", re.compile(_ORG + "$"), api_org.organization),
     ("projects", re.compile(_ORG + "projects/$"), api_org.projects),
-    ("environments", re.compile(_ORG + "environments/$"), api_org.environments),
     ("issues", re.compile(_ORG + "issues/$"), api_issues.org_issues),
-    ("project_issues", re.compile(_PROJ + "issues/$"), api_issues.project_issues),
     ("stats_v2", re.compile(_ORG + "stats_v2/$"), api_stats.stats_v2),
-    ("project_stats", re.compile(_PROJ + "stats/$"), api_stats.project_stats),
     ("events", re.compile(_ORG + "events/$"), api_events.events),
     ("releases", re.compile(_ORG + "releases/$"), api_releases.releases),
     ("sessions", re.compile(_ORG + "sessions/$"), api_releases.sessions),
 ]
-# Rate limits that Sentry's source fixes per endpoint (requests per second), used when limiting is on.
-SOURCE_LIMITS = {"project_issues": 5}
 CONCURRENT_LIMIT = 25  # sentry.io reports 25 in a third-party capture (UNVERIFIED in the contract)
+# Org auth tokens carry only org:ci; of these endpoints only the releases list accepts it (§0.2: the
+# org-auth-token create endpoint hard-codes scope_list=["org:ci"]; the releases scope map lists org:ci).
+ORG_TOKEN_PREFIX = "sntrys_"
+ORG_TOKEN_ENDPOINTS = frozenset({"releases"})
+SNUBA_THROTTLED = "Rate limit exceeded. Please try your query with a smaller date range or fewer projects."
 
 
 class SimulatorServer:
-    """A fake Sentry serving one ``Org`` under ``/api/0/``. ``url`` is the base (no ``/api/0``)."""
+    """A fake Sentry serving one ``Org`` under ``/api/0/``. ``url`` is the base (no ``/api/0``).
 
-    def __init__(self, org: Org, host: str = "127.0.0.1", port: int = 0, token: str | Iterable[str] = "sntrys_test",
-                 clock: Callable[[], float] = time.time, rate_limit_per_second: int | dict | None = None,
+    ``rate_limit_per_second=None`` is self-hosted: the middleware returns early there, so no
+    rate-limit headers and no 429s (§0.5). A number is sentry.io: the group-default bucket allows that
+    many requests a second per caller, shared by issues, releases, sessions and projects.
+    Tokens starting ``sntrys_`` are org auth tokens (§0.2); any other accepted token is a user token.
+    """
+
+    def __init__(self, org: Org, host: str = "127.0.0.1", port: int = 0, token: str | Iterable[str] = "sntryu_test",
+                 clock: Callable[[], float] = time.time, rate_limit_per_second: int | None = None,
                  latency_seconds: float = 0.0, public_url: str | None = None,
-                 rate_limit_clock: Callable[[], float] = time.time, concurrent_limit: int = CONCURRENT_LIMIT):
+                 rate_limit_clock: Callable[[], float] = time.time, concurrent_limit: int | None = CONCURRENT_LIMIT,
+                 behaviour: Behaviour | None = None):
         self.org = org
         self.tokens = {token} if isinstance(token, str) else set(token)
         self.clock = clock
         self.latency_seconds = latency_seconds
         self.public_url = public_url.rstrip("/") if public_url else None
+        self.behaviour = behaviour or Behaviour()
         self.faults = Faults()
         self.log = RequestLog()
-        if isinstance(rate_limit_per_second, dict):
-            limits, default = dict(rate_limit_per_second), None
-        elif rate_limit_per_second is None:
-            limits, default = {}, None  # self-hosted: no headers, no 429s
-        else:
-            limits = {name: min(limit, rate_limit_per_second) for name, limit in SOURCE_LIMITS.items()}
-            default = rate_limit_per_second
-        self.rate_limiter = RateLimiter(limits, default, rate_limit_clock, concurrent_limit)
+        self.rate_limiter = RateLimiter(rate_limit_per_second, rate_limit_clock, concurrent_limit)
         server_class = _HTTPServer6 if ":" in host else _HTTPServer
         self._httpd = server_class((host, port), _Handler)
         self._httpd.simulator = self
@@ -111,9 +113,6 @@ class SimulatorServer:
     def requests_by_endpoint(self) -> Counter:
         return Counter(r.endpoint for r in self.log.snapshot())
 
-    def clear_log(self) -> None:
-        self.log.clear()
-
     # ------------------------------------------------------------------ serving
     def authenticate(self, header: str | None) -> tuple[str | None, ApiError | None]:
         """(caller, error) following sentry/api/authentication.py's messages."""
@@ -131,6 +130,13 @@ class SimulatorServer:
             return None, ApiError(401, "Invalid token")
         return token, None
 
+    @staticmethod
+    def rate_limit_caller(token: str | None, address: str) -> str:
+        """Who a request counts against: user tokens per user, org tokens (and no token) per IP (§0.5)."""
+        if token is None or token.startswith(ORG_TOKEN_PREFIX):
+            return f"ip:{address}"
+        return f"user:{token}"
+
     def dispatch(self, path: str) -> tuple[str | None, Callable | None, dict]:
         for name, pattern, handler in ROUTES:
             match = pattern.match(path)
@@ -138,12 +144,15 @@ class SimulatorServer:
                 return name, handler, match.groupdict()
         return None, None, {}
 
-    def handle(self, endpoint: str, handler: Callable, path: str, params: dict, path_args: dict) -> Response:
+    def handle(self, endpoint: str, handler: Callable, path: str, params: dict, path_args: dict,
+               token: str) -> Response:
         org = self.org
         if path_args.get("org") not in (org.slug, org.id):
             raise ApiError(404, NOT_FOUND)
+        if token.startswith(ORG_TOKEN_PREFIX) and endpoint not in ORG_TOKEN_ENDPOINTS:
+            raise ApiError(403, FORBIDDEN)
         with org.lock:
-            request = Request(org, path, params, self.clock(), self.link_base, path_args)
+            request = Request(org, path, params, self.clock(), self.link_base, path_args, self.behaviour)
             return handler(request)
 
 
@@ -183,11 +192,11 @@ class _Handler(BaseHTTPRequestHandler):
         fault = sim.faults.take(endpoint) if endpoint else None
         if fault and fault.slow_seconds:
             time.sleep(fault.slow_seconds)
-        caller, auth_error = sim.authenticate(self.headers.get("Authorization"))
-        rate_key = caller or self.client_address[0]
+        token, auth_error = sim.authenticate(self.headers.get("Authorization"))
+        rate_key = sim.rate_limit_caller(token, self.client_address[0])
         rate = None
         try:
-            if fault and (fault.status or fault.html_error):
+            if fault and (fault.status or fault.html_error or fault.snuba_throttle):
                 reply = _fault_reply(sim, fault, endpoint)
             elif handler is None:
                 reply = _json_reply(404, {"detail": NOT_FOUND})
@@ -200,7 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
                 else:
                     if sim.latency_seconds:  # processing time: the request counts as in flight meanwhile
                         time.sleep(sim.latency_seconds)
-                    reply = _api_reply(sim, endpoint, handler, path, params, path_args)
+                    reply = _api_reply(sim, endpoint, handler, path, params, path_args, token)
                     if rate is not None:
                         reply.headers.update(rate.headers)
                     if fault and fault.malformed:
@@ -245,21 +254,22 @@ class _Reply:
 
 
 def _dumps(body) -> bytes:
-    return json.dumps(body, separators=(",", ":")).encode()
+    """JSON bytes; None is DRF's ``Response(status=...)`` with no data: an empty body."""
+    return b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
 
 
 def _json_reply(status: int, body, headers: dict | None = None) -> _Reply:
     return _Reply(status, _dumps(body), headers=headers)
 
 
-def _rate_limited_reply(body: dict, headers: dict, fault: str | None = None) -> _Reply:
+def _rate_limited_reply(body, headers: dict, fault: str | None = None) -> _Reply:
     # The middleware builds a bare HttpResponse: Django's default content type, JSON bytes, no Retry-After.
     return _Reply(429, _dumps(body), "text/html; charset=utf-8", headers, fault)
 
 
-def _api_reply(sim: SimulatorServer, endpoint, handler, path, params, path_args) -> _Reply:
+def _api_reply(sim: SimulatorServer, endpoint, handler, path, params, path_args, token) -> _Reply:
     try:
-        response = sim.handle(endpoint, handler, path, params, path_args)
+        response = sim.handle(endpoint, handler, path, params, path_args, token)
         return _json_reply(response.status, response.body, response.headers)
     except ApiError as error:
         return _json_reply(error.status, error.body, error.headers)
@@ -274,17 +284,20 @@ def _fault_reply(sim: SimulatorServer, fault, endpoint: str) -> _Reply:
         page = (f"<html><head><title>{status} Bad Gateway</title></head><body><center><h1>{status} Bad Gateway"
                 f"</h1></center><hr><center>nginx</center></body></html>\n").encode()
         return _Reply(status, page, "text/html", fault="html_error")
+    if fault.snuba_throttle:
+        # Snuba's throttling, through DRF's Throttled (api/handlers.py) or a query-error path's 400
+        # (api/utils.py handle_query_errors): a detail object and no rate-limit headers at all (§0.4).
+        return _Reply(fault.snuba_throttle, _dumps({"detail": SNUBA_THROTTLED}), fault=f"snuba_{fault.snuba_throttle}")
     status = fault.status
     name = f"status_{status}"
-    if status == 429:
+    if status == 429:  # the middleware's fixed-window answer
         limit = sim.rate_limiter.limit_for(endpoint) or 40
         window = int(sim.rate_limiter.now())
         headers = {"X-Sentry-Rate-Limit-Limit": str(limit), "X-Sentry-Rate-Limit-Remaining": "0",
                    "X-Sentry-Rate-Limit-Reset": str(window + 1),
                    "X-Sentry-Rate-Limit-ConcurrentLimit": str(CONCURRENT_LIMIT),
-                   "X-Sentry-Rate-Limit-ConcurrentRemaining": str(CONCURRENT_LIMIT - 1)}
-        body = {"detail": f"You are attempting to use this endpoint too frequently. Limit is {limit} requests in 1 seconds"}
-        return _rate_limited_reply(body, headers, name)
+                   "X-Sentry-Rate-Limit-ConcurrentRemaining": "None"}
+        return _rate_limited_reply(too_frequent(limit), headers, name)
     if status >= 500:
         body = {"detail": "Internal Error", "errorId": secrets.token_hex(16)}
     else:

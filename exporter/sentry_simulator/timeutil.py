@@ -62,6 +62,19 @@ def window_from_params(params, now: float, default_period: int = MAX_STATS_PERIO
     return now - default_period, now
 
 
+def rolled_up(start: float, end: float, interval: int, max_buckets: int) -> tuple[int, int, int]:
+    """(start, end, buckets): the window widened to whole intervals, as the stats and sessions queries
+    round it; too many buckets is Sentry's 400."""
+    start, end = floor_to(start, interval), ceil_to(end, interval)
+    if end == start:
+        end = start + interval
+    buckets = (end - start) // interval
+    if buckets > max_buckets:
+        raise ApiError(400, "Your interval and date range would create too many results. "
+                            "Use a larger interval, or a smaller date range.")
+    return start, end, buckets
+
+
 def iso_ms(ts: float | None) -> str | None:
     """Issue timestamps: microsecond precision, as Sentry's serializers print them."""
     if ts is None:
