@@ -15,8 +15,7 @@ GENERATED = HERE / "generated"
 SUFFIX = ".dashboard.py"
 
 sys.path.insert(0, str(HERE))
-from grafanalib._gen import DashboardEncoder  # noqa: E402
-
+from common import JSONEncoder  # noqa: E402
 from modernize import modernize  # noqa: E402
 
 
@@ -38,7 +37,7 @@ def load(source):
 
 def render(source):
     """The modern dashboard JSON text for one source file, keys sorted."""
-    raw = json.loads(json.dumps(load(source).to_json_data(), cls=DashboardEncoder))
+    raw = json.loads(json.dumps(load(source).to_json_data(), cls=JSONEncoder))
     return json.dumps(modernize(raw), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -11,14 +11,47 @@ from urllib.parse import quote
 import attr
 from grafanalib import core as g
 
-# Provisioned datasource uids (provisioning/grafana/datasources/*.yaml).
-PROMETHEUS = {"type": "prometheus", "uid": "prometheus"}
-LOKI = {"type": "loki", "uid": "loki"}
-TEMPO = {"type": "tempo", "uid": "tempo"}
+
+class JSONEncoder(json.JSONEncoder):
+    """Encodes grafanalib objects (anything with to_json_data), as grafanalib's private encoder does."""
+
+    def default(self, obj):
+        to_json_data = getattr(obj, "to_json_data", None)
+        return to_json_data() if to_json_data else super().default(obj)
+
+
+@attr.s(frozen=True)
+class DatasourceVariable:
+    """A datasource-type template variable, as the monitoring mixins have: a dashboard imported into
+    another Grafana picks that Grafana's own datasource; the default is the uid we provision
+    (provisioning/grafana/datasources/datasources.yml), so our stack needs no choice."""
+    name = attr.ib()
+    label = attr.ib()
+    plugin = attr.ib()  # the datasource type the picker lists
+    default_uid = attr.ib()
+
+    @property
+    def ref(self):
+        """What panels, targets and annotations name instead of a fixed uid."""
+        return {"type": self.plugin, "uid": "${%s}" % self.name}
+
+    def to_json_data(self):
+        return {"type": "datasource", "name": self.name, "label": self.label, "query": self.plugin,
+                "current": {"text": self.label, "value": self.default_uid},
+                "description": f"{self.label} datasource of the Sentry data", "hide": 0,
+                "includeAll": False, "multi": False, "options": [], "refresh": 1, "regex": ""}
+
+
+DATASOURCE_VARIABLES = [DatasourceVariable("datasource", "Prometheus", "prometheus", "prometheus"),
+                        DatasourceVariable("loki_datasource", "Loki", "loki", "loki"),
+                        DatasourceVariable("tempo_datasource", "Tempo", "tempo", "tempo")]
+PROMETHEUS, LOKI, TEMPO = (v.ref for v in DATASOURCE_VARIABLES)
 
 # Every dashboard carries this tag; the link bar lists all dashboards with it.
 DASHBOARD_TAG = "sentry"
-EXPORTER_JOB = "sentry-exporter"
+# The exporter's `up` series: the job it is scraped under is set once, in the rules
+# (config:sentry_exporter_job:info in provisioning/prometheus/rules/sentry-config.rules.yml).
+EXPORTER_UP = "up and on (job) config:sentry_exporter_job:info"
 EXPORTER_LOGS = '{service="sentry-exporter"}'
 EXPORTER_TRACES = '{resource.service.name="sentry-exporter"}'
 
@@ -94,12 +127,15 @@ def link(title, url, new_tab=True):
 
 
 def explore_url(datasource, query_key, query):
-    """Grafana Explore deep link (Grafana 10+ `panes` format)."""
+    """Grafana Explore deep link (Grafana 10+ `panes` format).
+
+    The datasource variable stays unencoded: Grafana fills in `${…}` in a dashboard link's URL."""
     pane = {"datasource": datasource["uid"],
             "queries": [{"refId": "A", "datasource": datasource, query_key: query}],
             "range": {"from": "now-1h", "to": "now"}}
-    panes = json.dumps({"a": pane}, sort_keys=True, separators=(",", ":"))
-    return "/explore?schemaVersion=1&orgId=1&panes=" + quote(panes, safe="")
+    panes = quote(json.dumps({"a": pane}, sort_keys=True, separators=(",", ":")), safe="")
+    return "/explore?schemaVersion=1&orgId=1&panes=" + panes.replace(quote(datasource["uid"], safe=""),
+                                                                      datasource["uid"])
 
 
 # ---------------------------------------------------------------- panels
@@ -283,13 +319,20 @@ def alert_annotation(alert_regex="Sentry.*"):
             "tagKeys": "severity,project", "useValueForTime": False}
 
 
+def _datasources_used(*parts):
+    """The datasource variables that anything in `parts` refers to (Prometheus always: label_values)."""
+    text = json.dumps(parts, cls=JSONEncoder)
+    return [v for v in DATASOURCE_VARIABLES if v.plugin == "prometheus" or "${%s}" % v.name in text]
+
+
 def dashboard(uid, title, description, rows, variables=(), annotations=(), links=(), tags=()):
     """A dashboard with the house defaults: last 24h, refresh choices incl. 10s, link bar, variables."""
+    panels, links = arrange(rows), _link_bar() + list(links)
     return g.Dashboard(
         uid=uid, title=title, description=description, tags=[DASHBOARD_TAG, *tags],
-        panels=arrange(rows), templating=g.Templating(list=list(variables)),
+        panels=panels, templating=g.Templating(list=_datasources_used(panels, annotations, links) + list(variables)),
         annotations=g.Annotations(list=list(annotations)),
-        links=_link_bar() + list(links),
+        links=links,
         time=g.Time("now-24h", "now"), refresh="1m",
         timePicker=g.TimePicker(refreshIntervals=REFRESH_CHOICES, timeOptions=[]),
         timezone="browser", graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
