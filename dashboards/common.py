@@ -1,9 +1,6 @@
-"""Shared building blocks of the Sentry dashboards.
-
-Datasource references, template variables, panel factories and a grid layout helper,
-all producing grafanalib objects. grafanalib 0.7.1 still writes some legacy keys;
-`modernize.py` turns its output into clean Grafana 11/12 JSON, so the factories here
-only have to say what a panel *means*.
+"""Shared building blocks of the Sentry dashboards: datasource variables, targets, panel factories and a
+grid layout helper. Each factory is the one place its panel kind's JSON is described; the classes in
+`model.py` write it in Grafana 11/12 form.
 """
 import json
 from urllib.parse import quote
@@ -11,37 +8,10 @@ from urllib.parse import quote
 import attr
 from grafanalib import core as g
 
+from model import (Dashboard, DatasourceVariable, JSONEncoder, Logs, Panel, PieChart, QueryVariable, Stat,
+                   StateTimeline, Target, Text, TimeSeries)
 
-class JSONEncoder(json.JSONEncoder):
-    """Encodes grafanalib objects (anything with to_json_data), as grafanalib's private encoder does."""
-
-    def default(self, obj):
-        to_json_data = getattr(obj, "to_json_data", None)
-        return to_json_data() if to_json_data else super().default(obj)
-
-
-@attr.s(frozen=True)
-class DatasourceVariable:
-    """A datasource-type template variable, as the monitoring mixins have: a dashboard imported into
-    another Grafana picks that Grafana's own datasource; the default is the uid we provision
-    (provisioning/grafana/datasources/datasources.yml), so our stack needs no choice."""
-    name = attr.ib()
-    label = attr.ib()
-    plugin = attr.ib()  # the datasource type the picker lists
-    default_uid = attr.ib()
-
-    @property
-    def ref(self):
-        """What panels, targets and annotations name instead of a fixed uid."""
-        return {"type": self.plugin, "uid": "${%s}" % self.name}
-
-    def to_json_data(self):
-        return {"type": "datasource", "name": self.name, "label": self.label, "query": self.plugin,
-                "current": {"text": self.label, "value": self.default_uid},
-                "description": f"{self.label} datasource of the Sentry data", "hide": 0,
-                "includeAll": False, "multi": False, "options": [], "refresh": 1, "regex": ""}
-
-
+# Defaults: the uids provisioned in provisioning/grafana/datasources/datasources.yml.
 DATASOURCE_VARIABLES = [DatasourceVariable("datasource", "Prometheus", "prometheus", "prometheus"),
                         DatasourceVariable("loki_datasource", "Loki", "loki", "loki"),
                         DatasourceVariable("tempo_datasource", "Tempo", "tempo", "tempo")]
@@ -62,47 +32,14 @@ GREEN, YELLOW, ORANGE, RED, BLUE = "green", "yellow", "orange", "red", "blue"
 
 # ---------------------------------------------------------------- targets
 
-@attr.s
-class LokiTarget:
-    """A LogQL query (grafanalib 0.7.1 has no Loki target)."""
-    expr = attr.ib()
-    refId = attr.ib(default="")
-    maxLines = attr.ib(default=500)
-
-    def to_json_data(self):
-        return {"datasource": LOKI, "expr": self.expr, "refId": self.refId,
-                "queryType": "range", "editorMode": "code", "maxLines": self.maxLines}
-
-
-@attr.s
-class TempoTarget:
-    """A TraceQL search (grafanalib 0.7.1 has no Tempo target)."""
-    query = attr.ib()
-    refId = attr.ib(default="")
-    limit = attr.ib(default=20)
-
-    def to_json_data(self):
-        return {"datasource": TEMPO, "query": self.query, "refId": self.refId,
-                "queryType": "traceql", "limit": self.limit, "tableType": "traces"}
-
-
-@attr.s
-class PromTarget(g.Target):
-    """grafanalib's Target plus `exemplar`: Grafana then draws exemplars that link to their trace."""
-    exemplar = attr.ib(default=False)
-
-    def to_json_data(self):
-        return {**super().to_json_data(), **({"exemplar": True} if self.exemplar else {})}
-
-
 def prom(expr, legend="", instant=False, table=False, exemplar=False):
-    """A Prometheus target; instant for stats/tables, range for time series."""
-    return PromTarget(expr=expr, legendFormat=legend, instant=instant or table,
-                      format="table" if table else "time_series", datasource=PROMETHEUS, exemplar=exemplar)
-
-
-def _with_ref_ids(targets):
-    return [attr.evolve(t, refId=chr(ord("A") + i)) for i, t in enumerate(targets)]
+    """A Prometheus target; instant for stats/tables, range for time series. `exemplar`: Grafana draws
+    exemplars that link to their trace."""
+    instant = instant or table
+    return Target(PROMETHEUS, {"expr": expr, "instant": instant, "range": not instant, "editorMode": "code",
+                               "format": "table" if table else "time_series", "hide": False,
+                               **({"legendFormat": legend} if legend else {}),
+                               **({"exemplar": True} if exemplar else {})})
 
 
 # ---------------------------------------------------------------- field config pieces
@@ -140,9 +77,15 @@ def explore_url(datasource, query_key, query):
 
 # ---------------------------------------------------------------- panels
 
+def _queries(targets):
+    """A panel's targets with refIds A, B, …, and the panel datasource: that of its targets."""
+    return {"dataSource": targets[0].datasource,
+            "targets": [attr.evolve(t, refId=chr(ord("A") + i)) for i, t in enumerate(targets)]}
+
+
 def timeseries(title, description, targets, unit, stack=False, min_zero=True, time_shift=None):
-    return g.TimeSeries(
-        title=title, description=description, dataSource=PROMETHEUS, targets=_with_ref_ids(targets),
+    return TimeSeries(
+        title=title, description=description, **_queries(targets),
         unit=unit, valueMin=0 if min_zero else None,
         drawStyle="line", fillOpacity=15, lineWidth=1,
         stacking={"mode": "normal", "group": "A"} if stack else {"mode": "none", "group": "A"},
@@ -153,8 +96,8 @@ def timeseries(title, description, targets, unit, stack=False, min_zero=True, ti
 
 
 def stat(title, description, targets, unit, thresholds=None, mappings=None, color_mode="value", text_mode="auto"):
-    return g.Stat(
-        title=title, description=description, dataSource=PROMETHEUS, targets=_with_ref_ids(targets),
+    return Stat(
+        title=title, description=description, **_queries(targets),
         format=unit, thresholds=thresholds or steps((None, BLUE)), mappings=mappings or [],
         color={"mode": "thresholds"}, colorMode=color_mode, graphMode="none",
         reduceCalc="lastNotNull", textMode=text_mode, noValue="No data",
@@ -162,61 +105,51 @@ def stat(title, description, targets, unit, thresholds=None, mappings=None, colo
 
 
 def piechart(title, description, targets, unit):
-    return g.PieChartv2(
-        title=title, description=description, dataSource=PROMETHEUS, targets=_with_ref_ids(targets),
+    return PieChart(
+        title=title, description=description, **_queries(targets),
         unit=unit, pieType="donut", legendDisplayMode="table", legendPlacement="right",
         legendValues=["value", "percent"], tooltipMode="single",
         thresholds=steps((None, GREEN)),
     )
 
 
-def table(title, description, targets, unit, transformations=(), links=(), sort_by=None):
-    return g.Table(
-        title=title, description=description, dataSource=PROMETHEUS, targets=_with_ref_ids(targets),
-        unit=unit, filterable=True, transformations=list(transformations),
-        sortBy=[g.TableSortByField(displayName=sort_by, desc=True)] if sort_by else [],
-        thresholds=steps((None, GREEN)),
-        extraJson={"fieldConfig": {"defaults": {"links": list(links)}}} if links else None,
-    )
-
-
 def state_timeline(title, description, targets, mappings, thresholds):
-    return g.StateTimeline(
-        title=title, description=description, dataSource=PROMETHEUS, targets=_with_ref_ids(targets),
+    return StateTimeline(
+        title=title, description=description, **_queries(targets),
         mappings=mappings, thresholds=thresholds, showValue="never", rowHeight=0.8,
         extraJson={"fieldConfig": {"defaults": {"unit": "none"}}},
     )
 
 
 def text(title, description, content):
-    return g.Text(title=title, description=description, content=content, mode="markdown")
+    return Text(title=title, description=description, content=content, mode="markdown")
 
 
 def logs(title, description, expr):
-    return g.Logs(
-        title=title, description=description, dataSource=LOKI, targets=[LokiTarget(expr=expr, refId="A")],
+    return Logs(
+        title=title, description=description,
+        **_queries([Target(LOKI, {"expr": expr, "queryType": "range", "editorMode": "code", "maxLines": 500})]),
         showTime=True, wrapLogMessages=True, enableLogDetails=True, prettifyLogMessage=False,
         sortOrder="Descending",
     )
 
 
-@attr.s
-class _ModernPanel(g.Panel):
-    """A grafanalib panel whose options are already in the Grafana 8+ shape.
+def table(title, description, targets, unit, transformations=(), links=(), sort_by=None, filterable=True):
+    defaults = {"custom": {"align": "auto", "cellOptions": {"type": "auto"}, "filterable": filterable}}
+    if links:
+        defaults["links"] = list(links)
+    return Panel(
+        kind="table", title=title, description=description, **_queries(targets), unit=unit,
+        thresholds=steps((None, GREEN)), transformations=list(transformations), defaults=defaults,
+        options={"showHeader": True, "cellHeight": "sm", "footer": {"show": False, "reducer": ["sum"]},
+                 **({"sortBy": [{"displayName": sort_by, "desc": True}]} if sort_by else {})},
+    )
 
-    grafanalib 0.7.1's BarGauge and GaugePanel still write Grafana 6 `fieldOptions`.
-    """
-    panel_type = attr.ib(default="")
-    unit = attr.ib(default="short")
-    options = attr.ib(factory=dict)
-    defaults = attr.ib(factory=dict)
 
-    def to_json_data(self):
-        return self.panel_json({
-            "type": self.panel_type,
-            "fieldConfig": {"defaults": {"unit": self.unit, **self.defaults}, "overrides": []},
-            "options": self.options,
-        })
+def trace_search(title, description, query):
+    """Recent traces from Tempo as a table; each trace id opens the trace view."""
+    return table(title, description, [Target(TEMPO, {"query": query, "queryType": "traceql", "limit": 20,
+                                                     "tableType": "traces"})], unit="none", filterable=False)
 
 
 # Show each series' latest value (Grafana's reduceOptions).
@@ -227,10 +160,9 @@ def bargauge(title, description, targets, unit, thresholds=None, min_value=0, ma
     defaults = {"min": min_value, "color": {"mode": "thresholds"}, "links": list(links)}
     if max_value is not None:
         defaults["max"] = max_value
-    return _ModernPanel(
-        panel_type="bargauge", title=title, description=description, dataSource=PROMETHEUS,
-        targets=_with_ref_ids(targets), unit=unit, thresholds=thresholds or steps((None, BLUE)),
-        defaults=defaults,
+    return Panel(
+        kind="bargauge", title=title, description=description, **_queries(targets), unit=unit,
+        thresholds=thresholds or steps((None, BLUE)), defaults=defaults,
         options={"displayMode": "gradient", "orientation": "horizontal", "reduceOptions": LAST_VALUE,
                  "showUnfilled": True, "valueMode": "color", "namePlacement": "auto", "sizing": "auto",
                  "minVizHeight": 16, "minVizWidth": 8, "maxVizHeight": 300,
@@ -239,22 +171,11 @@ def bargauge(title, description, targets, unit, thresholds=None, min_value=0, ma
 
 
 def gauge(title, description, targets, unit, thresholds, min_value=0, max_value=1):
-    return _ModernPanel(
-        panel_type="gauge", title=title, description=description, dataSource=PROMETHEUS,
-        targets=_with_ref_ids(targets), unit=unit, thresholds=thresholds,
-        defaults={"min": min_value, "max": max_value, "color": {"mode": "thresholds"}},
+    return Panel(
+        kind="gauge", title=title, description=description, **_queries(targets), unit=unit,
+        thresholds=thresholds, defaults={"min": min_value, "max": max_value, "color": {"mode": "thresholds"}},
         options={"reduceOptions": LAST_VALUE, "orientation": "auto", "showThresholdLabels": False,
                  "showThresholdMarkers": True, "sizing": "auto", "minVizHeight": 75, "minVizWidth": 75},
-    )
-
-
-def trace_search(title, description, query):
-    """Recent traces from Tempo as a table; each trace id opens the trace view."""
-    return _ModernPanel(
-        panel_type="table", title=title, description=description, dataSource=TEMPO,
-        targets=[TempoTarget(query=query, refId="A")], unit="none",
-        defaults={"custom": {"align": "auto", "cellOptions": {"type": "auto"}, "filterable": False}},
-        options={"showHeader": True, "cellHeight": "sm", "footer": {"show": False, "reducer": ["sum"]}},
     )
 
 
@@ -284,26 +205,13 @@ def arrange(rows):
 
 # ---------------------------------------------------------------- variables and dashboard
 
-@attr.s
-class Variable(g.Template):
-    """grafanalib's Template plus the description Grafana shows next to the picker."""
-    description = attr.ib(default="")
-
-    def to_json_data(self):
-        return {**super().to_json_data(), "description": self.description}
-
-
 def variable(name, label, metric, label_name, description, all_value=None):
     """A multi-select variable fed by label_values(metric, label_name), defaulting to All.
 
-    all_value=".*" for labels a series may lack (e.g. `environment` without SENTRY_ENVIRONMENTS),
-    so that "All" still matches series without the label.
+    all_value=".*" for labels a series may lack (e.g. `environment` without SENTRY_ENVIRONMENTS).
     """
-    return Variable(
-        name=name, label=label, query=f"label_values({metric}, {label_name})", description=description,
-        dataSource=PROMETHEUS, includeAll=True, multi=True, allValue=all_value,
-        refresh=g.REFRESH_ON_TIME_RANGE_CHANGE, sort=1, default="$__all",
-    )
+    return QueryVariable(name, label, f"label_values({metric}, {label_name})", description, PROMETHEUS,
+                         all_value)
 
 
 def _link_bar():
@@ -328,7 +236,7 @@ def _datasources_used(*parts):
 def dashboard(uid, title, description, rows, variables=(), annotations=(), links=(), tags=()):
     """A dashboard with the house defaults: last 24h, refresh choices incl. 10s, link bar, variables."""
     panels, links = arrange(rows), _link_bar() + list(links)
-    return g.Dashboard(
+    return Dashboard(
         uid=uid, title=title, description=description, tags=[DASHBOARD_TAG, *tags],
         panels=panels, templating=g.Templating(list=_datasources_used(panels, annotations, links) + list(variables)),
         annotations=g.Annotations(list=list(annotations)),
