@@ -9,7 +9,7 @@ import attr
 from grafanalib import core as g
 
 from model import (Dashboard, DatasourceVariable, JSONEncoder, Logs, Panel, PieChart, QueryVariable, Stat,
-                   StateTimeline, Target, Text, TimeSeries)
+                   StateTimeline, Target, TimeSeries)
 
 # Defaults: the uids provisioned in provisioning/grafana/datasources/datasources.yml.
 DATASOURCE_VARIABLES = [DatasourceVariable("datasource", "Prometheus", "prometheus", "prometheus"),
@@ -121,10 +121,6 @@ def state_timeline(title, description, targets, mappings, thresholds):
     )
 
 
-def text(title, description, content):
-    return Text(title=title, description=description, content=content, mode="markdown")
-
-
 def logs(title, description, expr):
     return Logs(
         title=title, description=description,
@@ -206,10 +202,7 @@ def arrange(rows):
 # ---------------------------------------------------------------- variables and dashboard
 
 def variable(name, label, metric, label_name, description, all_value=None):
-    """A multi-select variable fed by label_values(metric, label_name), defaulting to All.
-
-    all_value=".*" for labels a series may lack (e.g. `environment` without SENTRY_ENVIRONMENTS).
-    """
+    """A variable fed by label_values(metric, label_name); all_value: see QueryVariable."""
     return QueryVariable(name, label, f"label_values({metric}, {label_name})", description, PROMETHEUS,
                          all_value)
 

@@ -74,8 +74,8 @@ def _modern(kind):
 
 
 # grafanalib's panel kinds whose own options are already in the Grafana 8+ shape.
-TimeSeries, Stat, PieChart, StateTimeline, Logs, Text = map(
-    _modern, (g.TimeSeries, g.Stat, g.PieChartv2, g.StateTimeline, g.Logs, g.Text))
+TimeSeries, Stat, PieChart, StateTimeline, Logs = map(
+    _modern, (g.TimeSeries, g.Stat, g.PieChartv2, g.StateTimeline, g.Logs))
 
 
 @attr.s

@@ -1,5 +1,5 @@
 """Exporter & stack health: is the data fresh, how hard does the exporter hit Sentry's API."""
-from common import (EXPORTER_LOGS, EXPORTER_UP, EXPORTER_TRACES, GREEN, LOKI, ORANGE, RED, TEMPO, YELLOW, bargauge,
+from common import (EXPORTER_LOGS, EXPORTER_TRACES, EXPORTER_UP, GREEN, LOKI, ORANGE, RED, TEMPO, YELLOW, bargauge,
                     dashboard, explore_url, link, logs, prom, stat, state_timeline, steps, timeseries, trace_search,
                     value_text, variable)
 

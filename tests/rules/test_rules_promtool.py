@@ -104,11 +104,12 @@ def test_every_threshold_is_defined_once_and_used():
 
 
 def test_the_exporter_job_is_named_once_in_the_config_group():
-    """Another job name is a one-line change: no rule matches on job except through config:sentry_exporter_job:info."""
+    """Another job name is a one-line change: no rule matches on job but through config:sentry_exporter_job:info."""
     for rule in all_rules():
         assert not re.search(r"\bjob\s*=", rule["expr"]), f"{rule.get('record') or rule['alert']} matches on job"
-    named = [(group["name"], rule["record"]) for path in RULE_FILES for group in yaml.safe_load(path.read_text())["groups"]
-             for rule in group["rules"] if "job" in rule.get("labels", {})]
+    groups = [group for path in RULE_FILES for group in yaml.safe_load(path.read_text())["groups"]]
+    named = [(group["name"], rule["record"]) for group in groups for rule in group["rules"]
+             if "job" in rule.get("labels", {})]
     assert named == [("sentry-config", "config:sentry_exporter_job:info")]
     line = next(line.strip() for line in (RULES_DIR / "sentry-config.rules.yml").read_text().splitlines()
                 if line.strip().startswith("labels: {job:"))
