@@ -57,32 +57,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- if has (lower (toString .Values.settings.SENTRY_DEMO)) (list "1" "true" "yes" "on") }}true{{ end -}}
 {{- end -}}
 
-{{/* Settings the chart wires itself, and where they are set instead. */}}
-{{- define "sentry-exporter.wiredSettings" -}}
-SENTRY_AUTH_TOKEN: authToken or existingSecret
-SENTRY_AUTH_TOKEN_FILE: authToken or existingSecret
-SENTRY_QUERIES: queries
-SENTRY_CA_BUNDLE: caBundle
-EXPORTER_CONFIG: queries
-EXPORTER_PORT: service.port
-PORT: service.port
-EXPORTER_BEARER_TOKEN: metricsAuth
-EXPORTER_BEARER_TOKEN_FILE: metricsAuth
-EXPORTER_BASIC_AUTH_USER: metricsAuth
-EXPORTER_BASIC_AUTH_PASSWORD: metricsAuth
-EXPORTER_BASIC_AUTH_PASSWORD_FILE: metricsAuth
-OTEL_EXPORTER_OTLP_HEADERS: otlpHeaders
-{{- end -}}
-
-{{/* Every value that can be wrong stops the render with one line naming it. */}}
+{{/* Every value that can be wrong stops the render with one line naming it (values.schema.json
+   refuses unknown settings, and those the chart wires itself). */}}
 {{- define "sentry-exporter.validate" -}}
 {{- $_ := include "sentry-exporter.image" . -}}
-{{- $wired := include "sentry-exporter.wiredSettings" . | fromYaml -}}
-{{- range $name, $value := .Values.settings -}}
-{{- if hasKey $wired $name -}}
-{{- fail (printf "settings.%s is wired by the chart: set %s instead" $name (get $wired $name)) -}}
-{{- end -}}
-{{- end -}}
 {{- if not (or .Values.existingSecret .Values.authToken (include "sentry-exporter.demo" .)) -}}
 {{- fail "a Sentry token is required: set existingSecret (a Secret with the key secretKeys.authToken) or authToken" -}}
 {{- end -}}
