@@ -1,5 +1,7 @@
 import sys
 from pathlib import Path
 
-# tests/tools.py (shared helpers) and this folder's helmchart.py are imported by module name.
-sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
+# tests/tools.py, tests/stack/stackfiles.py (Dockerfile parsing) and this folder's modules are
+# imported by module name.
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE.parent / "stack"), str(HERE)]
