@@ -53,8 +53,10 @@ VARIANTS = {
         "SENTRY_URL": "https://sentry.internal.example:8443", "LOKI_URL": "http://loki.logging:3100",
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://tempo.tracing:4318"}}),
     "metrics-auth": merge(REQUIRED, {"metricsAuth": {"type": "bearer", "bearerToken": "scrape-secret-42"}}),
-    "shard-a": merge(REQUIRED, {"shard": {**SHARD, "name": "a"}, "settings": {"SENTRY_PROJECTS": ["web-frontend", "api-backend"]}}),
-    "shard-b": merge(REQUIRED, {"shard": {**SHARD, "name": "b"}, "settings": {"SENTRY_PROJECTS": ["connectors", "billing"]},
+    "shard-a": merge(REQUIRED, {"shard": {**SHARD, "name": "a"},
+                                "settings": {"SENTRY_PROJECTS": ["web-frontend", "api-backend"]}}),
+    "shard-b": merge(REQUIRED, {"shard": {**SHARD, "name": "b"},
+                                "settings": {"SENTRY_PROJECTS": ["connectors", "billing"]},
                                 "rules": {"enabled": False}, "dashboards": {"enabled": False}}),
 }
 RELEASES = {"shard-a": "sentry-exporter-a", "shard-b": "sentry-exporter-b"}

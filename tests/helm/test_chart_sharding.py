@@ -34,8 +34,9 @@ class Prometheus:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.proc = subprocess.Popen([require_tool("prometheus"), f"--config.file={workdir / 'prometheus.yml'}",
-                                      f"--storage.tsdb.path={workdir / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
-                                      "--log.level=warn"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                      f"--storage.tsdb.path={workdir / 'data'}",
+                                      f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         wait_for(lambda: requests.get(f"{self.url}/-/ready", timeout=2).status_code == 200, 30, what="prometheus")
 
     def query(self, promql: str, at: float) -> dict[tuple, float]:
@@ -68,7 +69,8 @@ def recording_rules(groups: list[dict]) -> dict[str, bool]:
 def events_by_project(pods: list[Pod]) -> dict:
     totals: dict = {}
     for pod in pods:
-        for labels, value in sample_values(pod.get(pod.port("http"), "/metrics").text, "sentry_issue_events_total").items():
+        exposition = pod.get(pod.port("http"), "/metrics").text
+        for labels, value in sample_values(exposition, "sentry_issue_events_total").items():
             project = dict(labels)["project"]
             totals[project] = totals.get(project, 0) + value
     return totals
@@ -123,7 +125,7 @@ def test_two_shards_aggregate_like_one_exporter_within_the_shared_budget(make_si
             assert got.keys() == want.keys(), f"{record}: the shards give other series than one exporter"
             for labels, value in want.items():
                 tolerance = 1e-9 if exact else RATE_TOLERANCE
-                assert abs(got[labels] - value) <= tolerance * max(abs(value), 1e-9), (record, labels, got[labels], value)
+                assert abs(got[labels] - value) <= tolerance * max(abs(value), 1e-9), (record, labels, got, want)
         accepted = sharded.query("category:sentry_events_accepted:sum", at)
         assert accepted and all(v > 0 for v in accepted.values())
         assert sharded.query('count by (job) (up{job="sentry-exporter"})', at) == {(("job", "sentry-exporter"),): 2}
