@@ -14,11 +14,11 @@ from prometheus_client import CollectorRegistry, generate_latest
 from . import tracing
 from .collector import SentryCollector
 from .config import Config
-from .jobs.impact import ImpactPoller
-from .jobs.issues import IssuesPoller
-from .jobs.projects import ProjectDirectory
-from .jobs.releases import ReleasesPoller
-from .jobs.stats import StatsPoller
+from .directory import ProjectDirectory
+from .pollers.impact import ImpactPoller
+from .pollers.issues import IssuesPoller
+from .pollers.releases import ReleasesPoller
+from .pollers.stats import StatsPoller
 from .sentry.client import SentryClient
 from .sentry.errors import AuthError, SentryError
 from .server import Access, make_handler, serve

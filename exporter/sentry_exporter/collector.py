@@ -10,11 +10,11 @@ from prometheus_client.registry import Collector
 
 from . import __version__
 from .config import Config
-from .jobs.cardinality import OTHER
-from .jobs.impact import ImpactResult
-from .jobs.issues import IssuesResult
-from .jobs.releases import ReleasesResult
-from .jobs.stats import StatsResult
+from .cardinality import OTHER
+from .pollers.impact import ImpactResult
+from .pollers.issues import IssuesResult
+from .pollers.releases import ReleasesResult
+from .pollers.stats import StatsResult
 from .sentry.client import ApiStats
 from .snapshot import SnapshotStore
 

@@ -5,7 +5,7 @@ import time
 
 import requests
 
-from sentry_exporter.jobs.stats import billing_period_start
+from sentry_exporter.pollers.stats import billing_period_start
 from tools import EXPORTER, TOKEN, assignee_label, sample_values, wait_for
 
 PERIOD_14D = 14 * 86400

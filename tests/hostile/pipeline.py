@@ -14,11 +14,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from sentry_exporter.collector import SentryCollector
 from sentry_exporter.config import Config
-from sentry_exporter.jobs.impact import ImpactPoller
-from sentry_exporter.jobs.issues import IssuesPoller
-from sentry_exporter.jobs.projects import ProjectDirectory
-from sentry_exporter.jobs.releases import ReleasesPoller
-from sentry_exporter.jobs.stats import StatsPoller
+from sentry_exporter.pollers.impact import ImpactPoller
+from sentry_exporter.pollers.issues import IssuesPoller
+from sentry_exporter.directory import ProjectDirectory
+from sentry_exporter.pollers.releases import ReleasesPoller
+from sentry_exporter.pollers.stats import StatsPoller
 from sentry_exporter.sentry.client import SentryClient
 from sentry_exporter.sentry.errors import SentryError
 from sentry_exporter.snapshot import SnapshotStore

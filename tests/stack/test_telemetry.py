@@ -62,7 +62,7 @@ def attrs(span: dict) -> dict:
 def test_a_poll_trace_reaches_the_otlp_endpoint_as_json(config, root_logger):
     with Receiver() as tempo:
         tel = telemetry.setup(config, {"OTEL_EXPORTER_OTLP_ENDPOINT": tempo.url + "/"})
-        trace_id = one_poll(logging.getLogger("sentry_exporter.jobs"))
+        trace_id = one_poll(logging.getLogger("sentry_exporter.pollers"))
         tel.close()
         requests = tempo.wait_for(lambda r: r)
     assert [r.path for r in requests] == ["/v1/traces"]
@@ -91,7 +91,7 @@ def test_a_poll_trace_reaches_the_otlp_endpoint_as_json(config, root_logger):
 def test_logs_reach_loki_with_low_cardinality_labels_and_the_trace_id(config, root_logger):
     with Receiver() as loki:
         tel = telemetry.setup(config, {"LOKI_URL": loki.url})
-        log = logging.getLogger("sentry_exporter.jobs")
+        log = logging.getLogger("sentry_exporter.pollers")
         log.info("outside any span")
         trace_id = one_poll(log)
         logging.getLogger("urllib3.connectionpool").warning("about the push itself")

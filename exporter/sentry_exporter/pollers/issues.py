@@ -14,11 +14,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Callable
 
+from ..cardinality import fold_assignees
 from ..config import Config
+from ..directory import ProjectDirectory
+from ..parsing import count, label
 from ..sentry.client import SentryClient
-from .cardinality import fold_assignees
-from .projects import ProjectDirectory
-from .values import count, label
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..config import label_name
+from ..parsing import count, label
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse
-from .values import count, label
 
 @dataclass(frozen=True)
 class ImpactRow:
