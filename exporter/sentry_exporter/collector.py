@@ -33,20 +33,18 @@ class SentryCollector(Collector):
         return []  # registering must not trigger a collect()
 
     def collect(self) -> Iterator[Metric]:
-        states = self._store.current()
-        results = {name: state.result for name, state in states.items()}
+        snapshot = self._store.current()
+        r = snapshot.results
         dropped: Counter[str] = Counter({name: 0 for name in GUARDED})
-        yield from self._exporter(states)
-        issues = results.get("issues")
-        if isinstance(issues, IssuesResult):
-            yield from self._issues(issues, dropped)
-        if isinstance(results.get("stats"), StatsResult):
-            yield from self._stats(results["stats"])
-        if isinstance(results.get("impact"), ImpactResult):
-            assignees = issues.assignees if isinstance(issues, IssuesResult) else {}
-            yield from self._impact(results["impact"], assignees, dropped)
-        if isinstance(results.get("releases"), ReleasesResult):
-            yield from self._releases(results["releases"])
+        yield from self._exporter(snapshot.pollers)
+        if r.issues is not None:
+            yield from self._issues(r.issues, dropped)
+        if r.stats is not None:
+            yield from self._stats(r.stats)
+        if r.impact is not None:
+            yield from self._impact(r.impact, r.issues.assignees if r.issues else {}, dropped)
+        if r.releases is not None:
+            yield from self._releases(r.releases)
         yield from self._api_metrics()
         guard = GaugeMetricFamily("sentry_series_dropped", "Series left out of this exposition by the cardinality "
                                   "guard (SENTRY_MAX_ISSUE_SERIES per metric); for sentry_issues, series folded into "
