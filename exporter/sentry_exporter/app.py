@@ -58,7 +58,8 @@ class Exporter:
         if config.impact_tags:
             project_ids = (lambda: [p.id for p in directory.get()]) if filtered else (lambda: ["-1"])
             self.jobs.append(Scheduled(ImpactPoller(self.client, config.org, config.impact_tags, config.label_tags,
-                                                    config.impact_top, project_ids), config.impact_interval))
+                                                    config.impact_top, project_ids, config.max_issue_series),
+                                       config.impact_interval))
         self.store = SnapshotStore(tuple(job.poller.name for job in self.jobs))
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(SentryCollector(self.store, self.client.stats, self.client.pacer.windows, config))

@@ -44,7 +44,8 @@ class Pipeline:
             IssuesPoller(self.client, self.config, directory),
             StatsPoller(self.client, "acme", directory, 1, False),
             ReleasesPoller(self.client, "acme", directory, 3, False),
-            ImpactPoller(self.client, "acme", self.config.impact_tags, self.config.label_tags, 50, lambda: ["-1"]),
+            ImpactPoller(self.client, "acme", self.config.impact_tags, self.config.label_tags, 50, lambda: ["-1"],
+                         self.config.max_issue_series),
         ]
         self.store = SnapshotStore(tuple(p.name for p in self.pollers))
         self.registry = CollectorRegistry(auto_describe=False)
