@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         args = parse_args(argv)
         config = load_config(environ, args.config, demo=args.demo)
         logs.setup(config.log_level.upper(), config.log_format)
-        shipping = telemetry.setup(config, environ)
+        shipping = telemetry.setup(config)
     except ConfigError as e:
         print(f"sentry-exporter: {e}", file=sys.stderr)
         return 2
