@@ -11,7 +11,6 @@ from typing import Callable, Protocol
 from apscheduler.schedulers.background import BackgroundScheduler
 from prometheus_client import CollectorRegistry, generate_latest
 
-from . import tracing
 from .collector import SentryCollector
 from .config import Config
 from .directory import ProjectDirectory
@@ -23,6 +22,7 @@ from .sentry.client import SentryClient
 from .sentry.errors import AuthError, SentryError
 from .server import Access, make_handler, serve
 from .snapshot import SnapshotStore
+from .telemetry import tracing
 
 log = logging.getLogger(__name__)
 

@@ -138,8 +138,8 @@ def test_sentry_datasource_takes_url_org_and_token_from_the_environment():
 
 
 def test_loki_derived_field_extracts_the_trace_id_from_a_real_exporter_log_line():
-    from sentry_exporter import tracing
-    from sentry_exporter.logs import JsonFormatter
+    from sentry_exporter.telemetry import tracing
+    from sentry_exporter.telemetry.logs import JsonFormatter
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())

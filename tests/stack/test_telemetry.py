@@ -10,7 +10,10 @@ import time
 import pytest
 
 from receiver import Receiver
-from sentry_exporter import telemetry, tracing
+from prometheus_client import CollectorRegistry
+
+from sentry_exporter import telemetry
+from sentry_exporter.telemetry import tracing
 from sentry_exporter.config import ConfigError, load_config
 
 TOKEN = "sntrys_secret_token_value_1234567890"
@@ -148,7 +151,23 @@ def test_a_failing_backend_counts_failures_and_drops(root_logger):
         tel.close()
         requests = tempo.wait_for(lambda r: r)
     assert requests[0].path == "/custom/traces"
-    assert tel.traces.sender.failures == 1 and tel.traces.sender.dropped == 1 and tel.traces.sender.sent == 0
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(tel)
+    spans = {result: registry.get_sample_value("sentry_exporter_telemetry_items_total",
+                                               {"signal": "spans", "result": result}) for result in ("sent", "dropped")}
+    assert spans == {"sent": 0, "dropped": 3}  # the poll's three spans, lost in one failed batch
+    assert registry.get_sample_value("sentry_exporter_telemetry_batches_failed_total", {"signal": "spans"}) == 1
+    assert registry.get_sample_value("sentry_exporter_telemetry_items_total",
+                                     {"signal": "logs", "result": "sent"}) is None  # no Loki configured
+
+
+def test_closing_removes_the_trace_sink(root_logger):
+    with Receiver() as tempo:
+        tel = shipping(OTEL_EXPORTER_OTLP_ENDPOINT=tempo.url)
+        tel.close()
+        with tracing.span("poll after close"):
+            pass
+    assert tel.traces.sender.dropped == 0, "a closed exporter still received traces"
 
 
 def test_otlp_headers_are_sent_and_masked_in_payloads(root_logger):
