@@ -1,5 +1,8 @@
 """Configuration: a frozen, validated object built once from a YAML file and the environment.
 
+The Config fields are the one configuration table: each names its variable, parser, default and a
+one-line doc (README.md's table is rendered from them; tests/unit/test_config_table.py checks it).
+
 Every setting has one environment variable; a YAML file (`--config` or EXPORTER_CONFIG) may set the
 same names in lower case, and the environment wins. Any bad value raises ConfigError with one line
 naming the variable, which the CLI turns into exit code 2.
