@@ -16,14 +16,16 @@ def families(api: ApiStats, windows: Callable[[], Mapping]) -> Iterator[Metric]:
                                      "('error' when no response came).", labels=["endpoint", "code"]), requests)
     yield filled(CounterMetricFamily("sentry_api_malformed_responses", "Responses or items that did not parse as "
                                      "the API contract promises and were skipped.", labels=["endpoint"]), malformed)
+    # Sentry counts several endpoints in one bucket (sentry/buckets.py); self-hosted sends no headers, so none.
     remaining = GaugeMetricFamily("sentry_api_rate_limit_remaining",
-                                  "Requests left in Sentry's current rate-limit window, from its headers.",
-                                  labels=["endpoint"])
-    limit = GaugeMetricFamily("sentry_api_rate_limit_limit", "Sentry's rate limit per window, from its headers.",
-                              labels=["endpoint"])
-    for endpoint, window in sorted(windows().items()):
+                                  "Requests left in the current window of Sentry's rate-limit bucket, from its "
+                                  "headers. Endpoints without a limit of their own share bucket=\"default\".",
+                                  labels=["bucket"])
+    limit = GaugeMetricFamily("sentry_api_rate_limit_limit", "Sentry's rate limit per window of the bucket, "
+                              "from its headers.", labels=["bucket"])
+    for bucket, window in sorted(windows().items()):
         if window.limit is not None:
-            limit.add_metric([endpoint], window.limit)
+            limit.add_metric([bucket], window.limit)
         if window.remaining is not None:
-            remaining.add_metric([endpoint], window.remaining)
+            remaining.add_metric([bucket], window.remaining)
     yield from (remaining, limit)
