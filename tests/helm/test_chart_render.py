@@ -272,17 +272,19 @@ def test_only_the_job_selector_and_the_config_group_follow_values():
     rendered, files = rendered_groups(objects), file_groups()
     for name, group in files.items():
         if name != "sentry-config":
-            expected = json.loads(json.dumps(group).replace('job=\\"sentry-exporter\\"', 'job=\\"sentry-org\\"'))
-            assert rendered[name] == expected, f"group {name} changed beyond its job selector"
-    exprs = [rule["expr"] for group in rendered.values() for rule in group["rules"]]
-    assert any('job="sentry-org"' in e for e in exprs) and not any('job="sentry-exporter"' in e for e in exprs)
+            assert rendered[name] == group, f"group {name} follows values; only sentry-config may"
+    # The job is set in one place: no rule selects it by itself.
+    assert not [r for g in rendered.values() for r in g["rules"] if "job=" in r["expr"].replace(" ", "")]
     config, original = rendered["sentry-config"]["rules"], files["sentry-config"]["rules"]
     assert config[-1]["labels"] == {"threshold": "issue_high_impact", "tag": "tenant_id"}
-    changed = [(new, old) for new, old in zip(config, original) if new != old]
-    assert [new["expr"] for new, _ in changed if "threshold" in new["labels"]] == ["vector(1800)"]
-    assert [new["labels"]["runbook_base_url"] for new, _ in changed if "runbook_base_url" in new["labels"]] == \
-        ["https://wiki.example/sentry"]
-    assert len(changed) == 2 and len(config) == len(original) + 1
+    changed = {new.get("record"): new for new, old in zip(config, original) if new != old}
+    assert changed.keys() == {"config:sentry_exporter_job:info", "config:sentry_alerting:info",
+                              "config:sentry_alert_threshold:value"}
+    assert changed["config:sentry_exporter_job:info"]["labels"] == {"job": "sentry-org"}
+    assert changed["config:sentry_alerting:info"]["labels"]["runbook_base_url"] == "https://wiki.example/sentry"
+    assert changed["config:sentry_alert_threshold:value"]["expr"] == "vector(1800)"
+    assert len([1 for new, old in zip(config, original) if new != old]) == 3
+    assert len(config) == len(original) + 1
 
 
 # -------------------------------------------------------------------------------------- dashboards
