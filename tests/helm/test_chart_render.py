@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from helmchart import (CHART, CRD_SCHEMAS, DASHBOARDS_DIR, IMAGE, KUBERNETES_VERSION, NAMESPACE, REQUIRED, VARIANTS,
-                       container, env_names, exporter_settings, exporter_variables, merge, one, render, render_variant, require_module,
-                       rule_files)
+                       container, env_names, exporter_settings, exporter_variables, merge, one, render, render_variant,
+                       require_module, rule_files)
 from tools import TOKEN, require_tool
 
 CORE_KINDS = {"Deployment", "Service", "Secret", "ConfigMap", "NetworkPolicy"}
@@ -277,14 +277,14 @@ def test_only_the_job_selector_and_the_config_group_follow_values():
     assert not [r for g in rendered.values() for r in g["rules"] if "job=" in r["expr"].replace(" ", "")]
     config, original = rendered["sentry-config"]["rules"], files["sentry-config"]["rules"]
     assert config[-1]["labels"] == {"threshold": "issue_high_impact", "tag": "tenant_id"}
-    changed = {new.get("record"): new for new, old in zip(config, original) if new != old}
+    changed = [new for new, old in zip(config, original) if new != old]
+    assert len(changed) == 3 and len(config) == len(original) + 1
+    changed = {rule["record"]: rule for rule in changed}
     assert changed.keys() == {"config:sentry_exporter_job:info", "config:sentry_alerting:info",
                               "config:sentry_alert_threshold:value"}
     assert changed["config:sentry_exporter_job:info"]["labels"] == {"job": "sentry-org"}
     assert changed["config:sentry_alerting:info"]["labels"]["runbook_base_url"] == "https://wiki.example/sentry"
     assert changed["config:sentry_alert_threshold:value"]["expr"] == "vector(1800)"
-    assert len([1 for new, old in zip(config, original) if new != old]) == 3
-    assert len(config) == len(original) + 1
 
 
 # -------------------------------------------------------------------------------------- dashboards
