@@ -32,7 +32,7 @@ data_age = stat(
 
 projects = stat(
     "Projects polled", "Number of Sentry projects the exporter polls.",
-    [prom("max(sentry_projects)", instant=True)], unit="short",
+    [prom("sum(sentry_projects)", instant=True)], unit="short",
 )
 
 truncated = stat(
