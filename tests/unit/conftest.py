@@ -40,13 +40,3 @@ def exporter(org, clock):
     for server, client in made:
         client.close()
         server.stop()
-
-
-def run(exporter: Exporter, poller: str) -> None:
-    """One run of the named poller, through the exporter's own run_poller; it must succeed."""
-    job = next(job for job in exporter.jobs if job.poller.name == poller)
-    assert exporter.run_poller(job.poller), f"the {poller} poll failed"
-
-
-def sample(exporter: Exporter, name: str, **labels: str) -> float | None:
-    return exporter.registry.get_sample_value(name, labels)
