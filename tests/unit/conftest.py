@@ -31,7 +31,7 @@ def exporter(org, clock):
     def make(**settings) -> Exporter:
         server = SimulatorServer(org, port=0, token=TOKEN, clock=clock)
         server.start()
-        config = Config(sentry_url=server.url, org=org.slug, token=TOKEN, releases_per_project=0, **settings)
+        config = Config(sentry_url=server.url, org=org.slug, token=TOKEN, **{"releases_per_project": 0, **settings})
         client = SentryClient(server.url, TOKEN, requests_per_second=1000, max_attempts=1)
         made.append((server, client))
         return Exporter(config, client=client, clock=clock)
