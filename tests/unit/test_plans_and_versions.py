@@ -8,7 +8,11 @@ import logging
 import pytest
 
 from conftest import run, sample
-from sentry_simulator import Behaviour, build_org
+from sentry_exporter.app import Exporter
+from sentry_exporter.config import Config
+from sentry_exporter.sentry.client import SentryClient
+from sentry_simulator import Behaviour, SimulatorServer, build_org
+from tools import TOKEN
 
 IMPACT = {"impact_tags": ("workspace_id",), "label_tags": ("release_stage",), "impact_top": 20}
 UNSUPPORTED = {"poller": "impact", "reason": "discover_unavailable"}
@@ -99,3 +103,18 @@ def test_a_contract_error_is_said_once_and_fails_the_poll(exporter, clock, caplo
     said = [r for r in caplog.records if "refused the request as invalid" in r.getMessage()]
     assert len(said) == 1 and "Injected fault" in said[0].getMessage()
     assert sample(e, "sentry_polls_total", poller="stats", result="failure") == 3
+
+
+def test_a_poll_waits_out_throttling_only_within_its_interval(org, clock):
+    """Snuba's header-less 429 backs off for up to 60 s a request; a poll gives up at its interval."""
+    slept: list[float] = []
+    with SimulatorServer(org, port=0, token=TOKEN, clock=clock) as server:
+        server.faults.set(snuba_throttle=429, endpoint="stats_v2")
+        config = Config(sentry_url=server.url, org=org.slug, token=TOKEN, releases_per_project=0, stats_interval=5)
+        client = SentryClient(server.url, TOKEN, requests_per_second=1000, sleep=slept.append)
+        try:
+            e = Exporter(config, client=client, clock=clock)
+            assert not e.run_poller(next(j.poller for j in e.jobs if j.poller.name == "stats"))
+        finally:
+            client.close()
+    assert slept and sum(slept) <= 5
