@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from conftest import run
+from inprocess import run
 from sentry_exporter.config import NamedQuery
 from sentry_exporter.server import Exposition
 from sentry_simulator import build_demo_org

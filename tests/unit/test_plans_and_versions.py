@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from conftest import run, sample
+from inprocess import run, sample
 from sentry_exporter.app import Exporter
 from sentry_exporter.config import Config
 from sentry_exporter.sentry.client import SentryClient

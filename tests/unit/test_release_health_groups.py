@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from conftest import run
+from inprocess import run
 from sentry_simulator import Org
 
 HOUR = 3600.0

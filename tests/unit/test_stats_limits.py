@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import run
+from inprocess import run
 from sentry_simulator import Behaviour, Org
 from sentry_simulator.model import CATEGORIES, OUTCOMES, api_category
 
