@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from .api_uptime_results import uptime_results
 from .context import Request, Response, paged, selected_environments, selected_projects
 from .errors import ApiError
 from .model import tag_get
@@ -57,8 +58,10 @@ def events(request: Request) -> Response:
     dataset = request.first("dataset", "errors" if behaviour.errors_dataset else "discover")
     if not behaviour.errors_dataset and dataset not in OLD_DATASETS:
         raise ApiError(400, f"dataset must be one of: {', '.join(OLD_DATASETS)}")
+    if dataset == "uptime_results":
+        return uptime_results(request)
     if dataset not in ("errors", "discover"):
-        raise ApiError(400, f"The simulator only serves the errors dataset, not {dataset!r}")
+        raise ApiError(400, f"The simulator only serves the errors and uptime_results datasets, not {dataset!r}")
     names = request.params.get("field", [])
     if not names:
         raise ApiError(400, "No columns selected")
