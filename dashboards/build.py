@@ -15,9 +15,7 @@ GENERATED = HERE / "generated"
 SUFFIX = ".dashboard.py"
 
 sys.path.insert(0, str(HERE))
-from grafanalib._gen import DashboardEncoder  # noqa: E402
-
-from modernize import modernize  # noqa: E402
+from model import plain  # noqa: E402
 
 
 def sources():
@@ -37,9 +35,8 @@ def load(source):
 
 
 def render(source):
-    """The modern dashboard JSON text for one source file, keys sorted."""
-    raw = json.loads(json.dumps(load(source).to_json_data(), cls=DashboardEncoder))
-    return json.dumps(modernize(raw), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    """The dashboard JSON text for one source file, keys sorted."""
+    return json.dumps(plain(load(source)), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
 def build_all():

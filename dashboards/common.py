@@ -1,9 +1,6 @@
-"""Shared building blocks of the Sentry dashboards.
-
-Datasource references, template variables, panel factories and a grid layout helper,
-all producing grafanalib objects. grafanalib 0.7.1 still writes some legacy keys;
-`modernize.py` turns its output into clean Grafana 11/12 JSON, so the factories here
-only have to say what a panel *means*.
+"""Shared building blocks of the Sentry dashboards: datasource variables, targets, panel factories and a
+grid layout helper. Each factory is the one place its panel kind's JSON is described; the classes in
+`model.py` write it in Grafana 11/12 form.
 """
 import json
 from urllib.parse import quote
@@ -11,14 +8,20 @@ from urllib.parse import quote
 import attr
 from grafanalib import core as g
 
-# Provisioned datasource uids (provisioning/grafana/datasources/*.yaml).
-PROMETHEUS = {"type": "prometheus", "uid": "prometheus"}
-LOKI = {"type": "loki", "uid": "loki"}
-TEMPO = {"type": "tempo", "uid": "tempo"}
+from model import (Dashboard, DatasourceVariable, JSONEncoder, Logs, Panel, PieChart, QueryVariable, Stat,
+                   StateTimeline, Target, TimeSeries)
+
+# Defaults: the uids provisioned in provisioning/grafana/datasources/datasources.yml.
+DATASOURCE_VARIABLES = [DatasourceVariable("datasource", "Prometheus", "prometheus", "prometheus"),
+                        DatasourceVariable("loki_datasource", "Loki", "loki", "loki"),
+                        DatasourceVariable("tempo_datasource", "Tempo", "tempo", "tempo")]
+PROMETHEUS, LOKI, TEMPO = (v.ref for v in DATASOURCE_VARIABLES)
 
 # Every dashboard carries this tag; the link bar lists all dashboards with it.
 DASHBOARD_TAG = "sentry"
-EXPORTER_JOB = "sentry-exporter"
+# The exporter's `up` series: the job it is scraped under is set once, in the rules
+# (config:sentry_exporter_job:info in provisioning/prometheus/rules/sentry-config.rules.yml).
+EXPORTER_UP = "up and on (job) config:sentry_exporter_job:info"
 EXPORTER_LOGS = '{service="sentry-exporter"}'
 EXPORTER_TRACES = '{resource.service.name="sentry-exporter"}'
 
@@ -29,47 +32,14 @@ GREEN, YELLOW, ORANGE, RED, BLUE = "green", "yellow", "orange", "red", "blue"
 
 # ---------------------------------------------------------------- targets
 
-@attr.s
-class LokiTarget:
-    """A LogQL query (grafanalib 0.7.1 has no Loki target)."""
-    expr = attr.ib()
-    refId = attr.ib(default="")
-    maxLines = attr.ib(default=500)
-
-    def to_json_data(self):
-        return {"datasource": LOKI, "expr": self.expr, "refId": self.refId,
-                "queryType": "range", "editorMode": "code", "maxLines": self.maxLines}
-
-
-@attr.s
-class TempoTarget:
-    """A TraceQL search (grafanalib 0.7.1 has no Tempo target)."""
-    query = attr.ib()
-    refId = attr.ib(default="")
-    limit = attr.ib(default=20)
-
-    def to_json_data(self):
-        return {"datasource": TEMPO, "query": self.query, "refId": self.refId,
-                "queryType": "traceql", "limit": self.limit, "tableType": "traces"}
-
-
-@attr.s
-class PromTarget(g.Target):
-    """grafanalib's Target plus `exemplar`: Grafana then draws exemplars that link to their trace."""
-    exemplar = attr.ib(default=False)
-
-    def to_json_data(self):
-        return {**super().to_json_data(), **({"exemplar": True} if self.exemplar else {})}
-
-
 def prom(expr, legend="", instant=False, table=False, exemplar=False):
-    """A Prometheus target; instant for stats/tables, range for time series."""
-    return PromTarget(expr=expr, legendFormat=legend, instant=instant or table,
-                      format="table" if table else "time_series", datasource=PROMETHEUS, exemplar=exemplar)
-
-
-def _with_ref_ids(targets):
-    return [attr.evolve(t, refId=chr(ord("A") + i)) for i, t in enumerate(targets)]
+    """A Prometheus target; instant for stats/tables, range for time series. `exemplar`: Grafana draws
+    exemplars that link to their trace."""
+    instant = instant or table
+    return Target(PROMETHEUS, {"expr": expr, "instant": instant, "range": not instant, "editorMode": "code",
+                               "format": "table" if table else "time_series", "hide": False,
+                               **({"legendFormat": legend} if legend else {}),
+                               **({"exemplar": True} if exemplar else {})})
 
 
 # ---------------------------------------------------------------- field config pieces
@@ -94,19 +64,28 @@ def link(title, url, new_tab=True):
 
 
 def explore_url(datasource, query_key, query):
-    """Grafana Explore deep link (Grafana 10+ `panes` format)."""
+    """Grafana Explore deep link (Grafana 10+ `panes` format).
+
+    The datasource variable stays unencoded: Grafana fills in `${…}` in a dashboard link's URL."""
     pane = {"datasource": datasource["uid"],
             "queries": [{"refId": "A", "datasource": datasource, query_key: query}],
             "range": {"from": "now-1h", "to": "now"}}
-    panes = json.dumps({"a": pane}, sort_keys=True, separators=(",", ":"))
-    return "/explore?schemaVersion=1&orgId=1&panes=" + quote(panes, safe="")
+    panes = quote(json.dumps({"a": pane}, sort_keys=True, separators=(",", ":")), safe="")
+    return "/explore?schemaVersion=1&orgId=1&panes=" + panes.replace(quote(datasource["uid"], safe=""),
+                                                                      datasource["uid"])
 
 
 # ---------------------------------------------------------------- panels
 
+def _queries(targets):
+    """A panel's targets with refIds A, B, …, and the panel datasource: that of its targets."""
+    return {"dataSource": targets[0].datasource,
+            "targets": [attr.evolve(t, refId=chr(ord("A") + i)) for i, t in enumerate(targets)]}
+
+
 def timeseries(title, description, targets, unit, stack=False, min_zero=True, time_shift=None):
-    return g.TimeSeries(
-        title=title, description=description, dataSource=PROMETHEUS, targets=_with_ref_ids(targets),
+    return TimeSeries(
+        title=title, description=description, **_queries(targets),
         unit=unit, valueMin=0 if min_zero else None,
         drawStyle="line", fillOpacity=15, lineWidth=1,
         stacking={"mode": "normal", "group": "A"} if stack else {"mode": "none", "group": "A"},
@@ -117,8 +96,8 @@ def timeseries(title, description, targets, unit, stack=False, min_zero=True, ti
 
 
 def stat(title, description, targets, unit, thresholds=None, mappings=None, color_mode="value", text_mode="auto"):
-    return g.Stat(
-        title=title, description=description, dataSource=PROMETHEUS, targets=_with_ref_ids(targets),
+    return Stat(
+        title=title, description=description, **_queries(targets),
         format=unit, thresholds=thresholds or steps((None, BLUE)), mappings=mappings or [],
         color={"mode": "thresholds"}, colorMode=color_mode, graphMode="none",
         reduceCalc="lastNotNull", textMode=text_mode, noValue="No data",
@@ -126,61 +105,47 @@ def stat(title, description, targets, unit, thresholds=None, mappings=None, colo
 
 
 def piechart(title, description, targets, unit):
-    return g.PieChartv2(
-        title=title, description=description, dataSource=PROMETHEUS, targets=_with_ref_ids(targets),
+    return PieChart(
+        title=title, description=description, **_queries(targets),
         unit=unit, pieType="donut", legendDisplayMode="table", legendPlacement="right",
         legendValues=["value", "percent"], tooltipMode="single",
         thresholds=steps((None, GREEN)),
     )
 
 
-def table(title, description, targets, unit, transformations=(), links=(), sort_by=None):
-    return g.Table(
-        title=title, description=description, dataSource=PROMETHEUS, targets=_with_ref_ids(targets),
-        unit=unit, filterable=True, transformations=list(transformations),
-        sortBy=[g.TableSortByField(displayName=sort_by, desc=True)] if sort_by else [],
-        thresholds=steps((None, GREEN)),
-        extraJson={"fieldConfig": {"defaults": {"links": list(links)}}} if links else None,
-    )
-
-
 def state_timeline(title, description, targets, mappings, thresholds):
-    return g.StateTimeline(
-        title=title, description=description, dataSource=PROMETHEUS, targets=_with_ref_ids(targets),
+    return StateTimeline(
+        title=title, description=description, **_queries(targets),
         mappings=mappings, thresholds=thresholds, showValue="never", rowHeight=0.8,
         extraJson={"fieldConfig": {"defaults": {"unit": "none"}}},
     )
 
 
-def text(title, description, content):
-    return g.Text(title=title, description=description, content=content, mode="markdown")
-
-
 def logs(title, description, expr):
-    return g.Logs(
-        title=title, description=description, dataSource=LOKI, targets=[LokiTarget(expr=expr, refId="A")],
+    return Logs(
+        title=title, description=description,
+        **_queries([Target(LOKI, {"expr": expr, "queryType": "range", "editorMode": "code", "maxLines": 500})]),
         showTime=True, wrapLogMessages=True, enableLogDetails=True, prettifyLogMessage=False,
         sortOrder="Descending",
     )
 
 
-@attr.s
-class _ModernPanel(g.Panel):
-    """A grafanalib panel whose options are already in the Grafana 8+ shape.
+def table(title, description, targets, unit, transformations=(), links=(), sort_by=None, filterable=True):
+    defaults = {"custom": {"align": "auto", "cellOptions": {"type": "auto"}, "filterable": filterable}}
+    if links:
+        defaults["links"] = list(links)
+    return Panel(
+        kind="table", title=title, description=description, **_queries(targets), unit=unit,
+        thresholds=steps((None, GREEN)), transformations=list(transformations), defaults=defaults,
+        options={"showHeader": True, "cellHeight": "sm", "footer": {"show": False, "reducer": ["sum"]},
+                 **({"sortBy": [{"displayName": sort_by, "desc": True}]} if sort_by else {})},
+    )
 
-    grafanalib 0.7.1's BarGauge and GaugePanel still write Grafana 6 `fieldOptions`.
-    """
-    panel_type = attr.ib(default="")
-    unit = attr.ib(default="short")
-    options = attr.ib(factory=dict)
-    defaults = attr.ib(factory=dict)
 
-    def to_json_data(self):
-        return self.panel_json({
-            "type": self.panel_type,
-            "fieldConfig": {"defaults": {"unit": self.unit, **self.defaults}, "overrides": []},
-            "options": self.options,
-        })
+def trace_search(title, description, query):
+    """Recent traces from Tempo as a table; each trace id opens the trace view."""
+    return table(title, description, [Target(TEMPO, {"query": query, "queryType": "traceql", "limit": 20,
+                                                     "tableType": "traces"})], unit="none", filterable=False)
 
 
 # Show each series' latest value (Grafana's reduceOptions).
@@ -191,10 +156,9 @@ def bargauge(title, description, targets, unit, thresholds=None, min_value=0, ma
     defaults = {"min": min_value, "color": {"mode": "thresholds"}, "links": list(links)}
     if max_value is not None:
         defaults["max"] = max_value
-    return _ModernPanel(
-        panel_type="bargauge", title=title, description=description, dataSource=PROMETHEUS,
-        targets=_with_ref_ids(targets), unit=unit, thresholds=thresholds or steps((None, BLUE)),
-        defaults=defaults,
+    return Panel(
+        kind="bargauge", title=title, description=description, **_queries(targets), unit=unit,
+        thresholds=thresholds or steps((None, BLUE)), defaults=defaults,
         options={"displayMode": "gradient", "orientation": "horizontal", "reduceOptions": LAST_VALUE,
                  "showUnfilled": True, "valueMode": "color", "namePlacement": "auto", "sizing": "auto",
                  "minVizHeight": 16, "minVizWidth": 8, "maxVizHeight": 300,
@@ -203,22 +167,11 @@ def bargauge(title, description, targets, unit, thresholds=None, min_value=0, ma
 
 
 def gauge(title, description, targets, unit, thresholds, min_value=0, max_value=1):
-    return _ModernPanel(
-        panel_type="gauge", title=title, description=description, dataSource=PROMETHEUS,
-        targets=_with_ref_ids(targets), unit=unit, thresholds=thresholds,
-        defaults={"min": min_value, "max": max_value, "color": {"mode": "thresholds"}},
+    return Panel(
+        kind="gauge", title=title, description=description, **_queries(targets), unit=unit,
+        thresholds=thresholds, defaults={"min": min_value, "max": max_value, "color": {"mode": "thresholds"}},
         options={"reduceOptions": LAST_VALUE, "orientation": "auto", "showThresholdLabels": False,
                  "showThresholdMarkers": True, "sizing": "auto", "minVizHeight": 75, "minVizWidth": 75},
-    )
-
-
-def trace_search(title, description, query):
-    """Recent traces from Tempo as a table; each trace id opens the trace view."""
-    return _ModernPanel(
-        panel_type="table", title=title, description=description, dataSource=TEMPO,
-        targets=[TempoTarget(query=query, refId="A")], unit="none",
-        defaults={"custom": {"align": "auto", "cellOptions": {"type": "auto"}, "filterable": False}},
-        options={"showHeader": True, "cellHeight": "sm", "footer": {"show": False, "reducer": ["sum"]}},
     )
 
 
@@ -248,26 +201,10 @@ def arrange(rows):
 
 # ---------------------------------------------------------------- variables and dashboard
 
-@attr.s
-class Variable(g.Template):
-    """grafanalib's Template plus the description Grafana shows next to the picker."""
-    description = attr.ib(default="")
-
-    def to_json_data(self):
-        return {**super().to_json_data(), "description": self.description}
-
-
 def variable(name, label, metric, label_name, description, all_value=None):
-    """A multi-select variable fed by label_values(metric, label_name), defaulting to All.
-
-    all_value=".*" for labels a series may lack (e.g. `environment` without SENTRY_ENVIRONMENTS),
-    so that "All" still matches series without the label.
-    """
-    return Variable(
-        name=name, label=label, query=f"label_values({metric}, {label_name})", description=description,
-        dataSource=PROMETHEUS, includeAll=True, multi=True, allValue=all_value,
-        refresh=g.REFRESH_ON_TIME_RANGE_CHANGE, sort=1, default="$__all",
-    )
+    """A variable fed by label_values(metric, label_name); all_value: see QueryVariable."""
+    return QueryVariable(name, label, f"label_values({metric}, {label_name})", description, PROMETHEUS,
+                         all_value)
 
 
 def _link_bar():
@@ -283,13 +220,20 @@ def alert_annotation(alert_regex="Sentry.*"):
             "tagKeys": "severity,project", "useValueForTime": False}
 
 
+def _datasources_used(*parts):
+    """The datasource variables that anything in `parts` refers to (Prometheus always: label_values)."""
+    text = json.dumps(parts, cls=JSONEncoder)
+    return [v for v in DATASOURCE_VARIABLES if v.plugin == "prometheus" or "${%s}" % v.name in text]
+
+
 def dashboard(uid, title, description, rows, variables=(), annotations=(), links=(), tags=()):
     """A dashboard with the house defaults: last 24h, refresh choices incl. 10s, link bar, variables."""
-    return g.Dashboard(
+    panels, links = arrange(rows), _link_bar() + list(links)
+    return Dashboard(
         uid=uid, title=title, description=description, tags=[DASHBOARD_TAG, *tags],
-        panels=arrange(rows), templating=g.Templating(list=list(variables)),
+        panels=panels, templating=g.Templating(list=_datasources_used(panels, annotations, links) + list(variables)),
         annotations=g.Annotations(list=list(annotations)),
-        links=_link_bar() + list(links),
+        links=links,
         time=g.Time("now-24h", "now"), refresh="1m",
         timePicker=g.TimePicker(refreshIntervals=REFRESH_CHOICES, timeOptions=[]),
         timezone="browser", graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,

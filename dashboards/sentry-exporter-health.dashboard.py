@@ -1,5 +1,5 @@
 """Exporter & stack health: is the data fresh, how hard does the exporter hit Sentry's API."""
-from common import (EXPORTER_JOB, EXPORTER_LOGS, EXPORTER_TRACES, GREEN, LOKI, ORANGE, RED, TEMPO, YELLOW, bargauge,
+from common import (EXPORTER_LOGS, EXPORTER_TRACES, EXPORTER_UP, GREEN, LOKI, ORANGE, RED, TEMPO, YELLOW, bargauge,
                     dashboard, explore_url, link, logs, prom, stat, state_timeline, steps, timeseries, trace_search,
                     value_text, variable)
 
@@ -18,8 +18,9 @@ exporter_up = stat(
 )
 
 scrape_up = stat(
-    "Exporter scraped", "Prometheus' own `up` for the exporter job: 1 when the last scrape worked.",
-    [prom(f'min(up{{job="{EXPORTER_JOB}"}})', instant=True)], unit="none", color_mode="background",
+    "Exporter scraped", "Prometheus' own `up` for the exporter job (the job named in the recording rule "
+    "config:sentry_exporter_job:info): 1 when the last scrape worked.",
+    [prom(f"min({EXPORTER_UP})", instant=True)], unit="none", color_mode="background",
     mappings=UP_DOWN, thresholds=steps((None, RED), (1, GREEN)),
 )
 

@@ -1,6 +1,6 @@
 """Sentry overview: how many unresolved issues, which ones matter, and how event volume moves."""
-from common import (GREEN, LOKI, ORANGE, RED, YELLOW, alert_annotation, bargauge, dashboard, link, piechart,
-                    prom, stat, steps, table, timeseries, value_text, variable)
+from common import (EXPORTER_LOGS, GREEN, LOKI, ORANGE, RED, YELLOW, alert_annotation, bargauge, dashboard, link,
+                    piechart, prom, stat, steps, table, timeseries, value_text, variable)
 
 ISSUES = 'sentry_issues{project=~"$project", level=~"$level", environment=~"$environment"}'
 INFO = 'sentry_issue_info{project=~"$project", level=~"$level"}'
@@ -103,7 +103,7 @@ transitions = timeseries(
 
 transition_logs = {
     "name": "Issue transitions (exporter logs)", "enable": True, "hide": False, "iconColor": ORANGE,
-    "datasource": LOKI, "expr": '{service="sentry-exporter"} |= "issue_transition"',
+    "datasource": LOKI, "expr": f'{EXPORTER_LOGS} |= "issue_transition"',
 }
 
 dashboard = dashboard(

@@ -42,6 +42,37 @@ def prometheus_targets(dashboard: dict):
             yield panel, target
 
 
+def datasource_refs(value, path=""):
+    """(path, {"type", "uid"}) for every datasource reference anywhere in a dashboard or part of one."""
+    if isinstance(value, dict):
+        ref = value.get("datasource")
+        if isinstance(ref, dict):
+            yield f"{path}.datasource", ref
+        for key, item in value.items():
+            yield from datasource_refs(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from datasource_refs(item, f"{path}[{i}]")
+
+
+def datasource_variables(dashboard: dict) -> dict[str, dict]:
+    """{name: variable} of the dashboard's datasource-type template variables."""
+    return {v["name"]: v for v in dashboard["templating"]["list"] if v["type"] == "datasource"}
+
+
+# The uids another Grafana gives its own datasources of each type.
+OTHER_GRAFANA_UIDS = {"prometheus": "P1809F7CD0C75ACF3", "loki": "P8E80F9AEF21F6940", "tempo": "P214B5B846CF3925F"}
+
+
+def imported(dashboard: dict, uids: dict[str, str] = OTHER_GRAFANA_UIDS) -> dict:
+    """The dashboard as an import into another Grafana leaves it: each datasource variable set to that
+    Grafana's datasource of its type (uids: {type: uid}), everything else untouched."""
+    copy = json.loads(json.dumps(dashboard))
+    for variable in datasource_variables(copy).values():
+        variable["current"] = {"text": uids[variable["query"]], "value": uids[variable["query"]]}
+    return copy
+
+
 VARIABLE_REF = re.compile(r"\$(?:\{(\w+)(?::\w+)?\}|(\w+))")
 LABEL_VALUES = re.compile(r"^label_values\((?:(?P<selector>.+),\s*)?(?P<label>\w+)\)$")
 

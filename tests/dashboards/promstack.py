@@ -12,6 +12,9 @@ from dashboard_json import LABEL_VALUES, ROOT
 from tools import ExporterProcess, free_port, stop_process, wait_for
 
 RULES = sorted((ROOT / "provisioning" / "prometheus" / "rules").glob("*.rules.yml"))
+# The one line of the rules that names the exporter's scrape job (README: "Add it to your existing
+# Prometheus and Grafana").
+JOB_LINE = "labels: {job: sentry-exporter}"
 # What Grafana would put in for its built-in variables on a short, freshly started test window.
 BUILTINS = {"__rate_interval": "30s", "__interval": "5s", "__range": "5m"}
 RANGE_SECONDS, RANGE_STEP = 60, 2
@@ -54,14 +57,26 @@ def start_exporter_demo() -> ExporterProcess:
                             "SENTRY_STATS_INTERVAL_SECONDS": "2"}).wait_ready()
 
 
-def start_prometheus(binary: str, workdir: Path, exporter_port: int) -> Prometheus:
-    """Prometheus scraping the exporter every second, with the project's own rule files loaded."""
-    rule_files = "".join(f"  - {path}\n" for path in RULES)
+def rules_for_job(job: str, workdir: Path) -> list[Path]:
+    """The project's rule files, changed as the README tells someone whose Prometheus scrapes the
+    exporter under another job name: on one line."""
+    texts = {path.name: path.read_text() for path in RULES}
+    assert sum(text.count(JOB_LINE) for text in texts.values()) == 1, f"{JOB_LINE!r} is not in the rules once"
+    (workdir / "rules").mkdir()
+    copies = [workdir / "rules" / name for name in texts]
+    for copy in copies:
+        copy.write_text(texts[copy.name].replace(JOB_LINE, f"labels: {{job: {job}}}"))
+    return copies
+
+
+def start_prometheus(binary: str, workdir: Path, exporter_port: int, job: str, rules: list[Path]) -> Prometheus:
+    """Prometheus scraping the exporter every second as `job`, with these rule files loaded."""
+    rule_files = "".join(f"  - {path}\n" for path in rules)
     config = workdir / "prometheus.yml"
     config.write_text(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
         f"rule_files:\n{rule_files}"
-        "scrape_configs:\n  - job_name: sentry-exporter\n"
+        f"scrape_configs:\n  - job_name: {job}\n"
         f"    static_configs:\n      - targets: ['127.0.0.1:{exporter_port}']\n"
     )
     port = free_port()
@@ -107,7 +122,7 @@ def resolve_variables(prometheus: Prometheus, dashboard: dict) -> tuple[dict[str
     """
     values, how = {}, {}
     now = time.time()
-    for var in dashboard["templating"]["list"]:
+    for var in (v for v in dashboard["templating"]["list"] if v["type"] == "query"):
         match = LABEL_VALUES.match(var["query"])
         selector = substitute(match["selector"], values)
         series = prometheus.api("series", **{"match[]": selector, "start": now - 600, "end": now})

@@ -1,5 +1,9 @@
 """Every panel query of every dashboard, run by a real Prometheus that scrapes the real exporter in demo mode.
 
+The stack is someone else's, as in the README's "Add it to your existing Prometheus and Grafana": Prometheus
+scrapes the exporter under its own job name, with our rules changed on their one job line, and the dashboards
+are imported with their datasource variables set to other uids.
+
 Variables are filled the way Grafana's "All" fills them (real values from label_values), `$__rate_interval`,
 `$__interval` and `$__range` with short sane windows. Key panels must show what the exporter exposes AND
 what the demo's simulated Sentry org holds (`build_demo_org`, the same seeded org the exporter serves);
@@ -16,8 +20,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from dashboard_json import generated, panels, prometheus_targets
-from promstack import QueryError, resolve_variables, start_exporter_demo, start_prometheus, substitute
+from dashboard_json import generated, imported, panels, prometheus_targets
+from promstack import QueryError, resolve_variables, rules_for_job, start_exporter_demo, start_prometheus, substitute
 from sentry_exporter.jobs.stats import billing_period_start
 from sentry_simulator import build_demo_org
 from sentry_simulator.demo import BAD_RELEASE
@@ -27,7 +31,8 @@ from tools import require_tool, sample_values, wait_for
 # once one of them shows data, so that it gets removed. Empty this when the metrics and demo data exist.
 PENDING_PANELS: dict[tuple[str, str], str] = {}
 
-DASHBOARDS = generated()
+DASHBOARDS = {uid: imported(dashboard) for uid, dashboard in generated().items()}
+JOB = "sentry"  # the job name someone else's Prometheus scrapes the exporter under
 ISSUES_PERIOD = 14 * 86400  # SENTRY_ISSUES_PERIOD's default
 DATA_TIMEOUT = 60
 
@@ -38,9 +43,10 @@ def stack(tmp_path_factory):
     exporter = start_exporter_demo()
     prometheus = None
     try:
-        prometheus = start_prometheus(binary, tmp_path_factory.mktemp("prometheus"), exporter.port)
+        workdir = tmp_path_factory.mktemp("prometheus")
+        prometheus = start_prometheus(binary, workdir, exporter.port, JOB, rules_for_job(JOB, workdir))
         # rate() needs a few samples: wait until Prometheus holds 5 scrapes of the exporter.
-        wait_for(lambda: prometheus.instant('count_over_time(sentry_up{job="sentry-exporter"}[1m]) >= 5'),
+        wait_for(lambda: prometheus.instant(f'count_over_time(sentry_up{{job="{JOB}"}}[1m]) >= 5'),
                  30, interval=0.5, what="five scrapes of the exporter")
         yield prometheus, exporter
     finally:
@@ -177,6 +183,19 @@ def test_worst_release_is_the_demo_bad_release_at_its_true_crash_free_rate(stack
                                environment=worst["metric"]["environment"])
     assert worst["metric"]["release"] == BAD_RELEASE
     assert float(worst["value"][1]) == pytest.approx(truth["crash_free_sessions"], abs=0.01)
+
+
+# ---------------------------------------------------------------- under another job name
+
+def test_the_rules_follow_the_job_named_on_their_one_line(stack):
+    """Scraped as job="sentry", the exporter is up for the dashboards and SentryExporterDown stays quiet
+    (it would be pending by now, had the rules still looked for job="sentry-exporter")."""
+    prometheus, _ = stack
+    assert [r["metric"]["job"] for r in prometheus.instant("config:sentry_exporter_job:info")] == [JOB]
+    scraped = prometheus.instant(target_expr(prometheus, "sentry-exporter-health", "Exporter scraped"))
+    assert [float(r["value"][1]) for r in scraped] == [1]
+    assert prometheus.instant('ALERTS{alertname="SentryExporterDown"}') == []
+    assert prometheus.instant('ALERTS{alertname="Watchdog"}'), "the rules are evaluated"
 
 
 # ---------------------------------------------------------------- every panel

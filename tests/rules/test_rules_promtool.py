@@ -103,6 +103,19 @@ def test_every_threshold_is_defined_once_and_used():
     assert set(defined) <= used, f"thresholds nobody reads: {set(defined) - used}"
 
 
+def test_the_exporter_job_is_named_once_in_the_config_group():
+    """Another job name is a one-line change: no rule matches on job but through config:sentry_exporter_job:info."""
+    for rule in all_rules():
+        assert not re.search(r"\bjob\s*=", rule["expr"]), f"{rule.get('record') or rule['alert']} matches on job"
+    groups = [group for path in RULE_FILES for group in yaml.safe_load(path.read_text())["groups"]]
+    named = [(group["name"], rule["record"]) for group in groups for rule in group["rules"]
+             if "job" in rule.get("labels", {})]
+    assert named == [("sentry-config", "config:sentry_exporter_job:info")]
+    line = next(line.strip() for line in (RULES_DIR / "sentry-config.rules.yml").read_text().splitlines()
+                if line.strip().startswith("labels: {job:"))
+    assert line in (ROOT / "README.md").read_text(), f"the README shows another line to change than {line!r}"
+
+
 def test_runbook_has_one_section_per_alert():
     headings = re.findall(r"^## (\S+)\s*$", RUNBOOK.read_text(), flags=re.M)
     assert sorted({a["alert"] for a in alerts()}) == sorted(headings)
