@@ -92,9 +92,10 @@ throttled = timeseries(
 
 headroom = bargauge(
     "Rate-limit headroom", "Remaining requests in Sentry's current rate-limit window as a share of the limit, "
-    "per endpoint (absent on self-hosted Sentry, which sends no rate-limit headers).",
-    [prom(f"min by (endpoint) (sentry_api_rate_limit_remaining{{{ENDPOINT}}} "
-          f"/ (sentry_api_rate_limit_limit{{{ENDPOINT}}} > 0))", legend="{{endpoint}}", instant=True)],
+    "per bucket: Sentry counts issues, projects and sessions in one shared \"default\" bucket, together with "
+    "the token owner's browser use (absent on self-hosted Sentry, which sends no rate-limit headers).",
+    [prom("min by (bucket) (sentry_api_rate_limit_remaining / (sentry_api_rate_limit_limit > 0))",
+          legend="{{bucket}}", instant=True)],
     unit="percentunit", thresholds=steps((None, RED), (0.1, YELLOW), (0.3, GREEN)), max_value=1,
 )
 

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+SHARED = ROOT.parent / "shared"  # read-only reference files laid beside the repository; use shared()
 EXPORTER = str(Path(sys.executable).with_name("sentry-exporter"))
 TOKEN = "sntryu_test_token_0123456789"  # what the simulator accepts; it must never show in any output
 
@@ -35,6 +35,15 @@ def require_tool(name: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+def shared(*parts: str) -> Path:
+    """A path under ../shared (Sentry's API contract, schemas), failing with what is missing and where."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.fail(f"{path} is missing: these tests read the read-only reference files in {SHARED}, "
+                    "beside the repository (as the sessions and CI lay them out)", pytrace=False)
+    return path
 
 
 def free_port() -> int:

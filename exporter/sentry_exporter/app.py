@@ -6,29 +6,29 @@ import logging
 import time
 from datetime import datetime, timezone
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Callable, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from prometheus_client import CollectorRegistry, generate_latest
 
-from . import tracing
 from .collector import SentryCollector
 from .config import Config
-from .jobs.impact import ImpactPoller
-from .jobs.issues import IssuesPoller
-from .jobs.projects import ProjectDirectory
-from .jobs.releases import ReleasesPoller
-from .jobs.stats import StatsPoller
+from .directory import ProjectDirectory
+from .pollers.impact import ImpactPoller
+from .pollers.issues import IssuesPoller
+from .pollers.releases import ReleasesPoller
+from .pollers.stats import StatsPoller
 from .sentry.client import SentryClient
 from .sentry.errors import AuthError, SentryError
 from .server import Access, make_handler, serve
 from .snapshot import SnapshotStore
+from .telemetry import tracing
 
 log = logging.getLogger(__name__)
 
 
 class Poller(Protocol):
-    name: str
+    name: str  # also the snapshot.Results field its result goes to
 
     def poll(self) -> object: ...
 
@@ -40,15 +40,17 @@ class Scheduled:
 
 
 class Exporter:
-    def __init__(self, config: Config):
-        self.config = config
-        self.client = SentryClient(config.sentry_url, config.token, timeout=config.timeout,
-                                   requests_per_second=config.max_requests_per_second, ca_bundle=config.ca_bundle)
-        directory = ProjectDirectory(self.client, config.org, config.projects, config.projects_refresh)
+    def __init__(self, config: Config, client: SentryClient | None = None, clock: Callable[[], float] = time.time):
+        """`client` and `clock` default to the real ones; tests pass their own timing."""
+        self.config, self._clock = config, clock
+        self.client = client or SentryClient(config.sentry_url, config.token, timeout=config.timeout,
+                                             requests_per_second=config.max_requests_per_second,
+                                             ca_bundle=config.ca_bundle)
+        directory = ProjectDirectory(self.client, config.org, config.projects, config.projects_refresh, clock)
         filtered = bool(config.projects)
         self.jobs = [
-            Scheduled(IssuesPoller(self.client, config, directory), config.poll_interval),
-            Scheduled(StatsPoller(self.client, config.org, directory, config.billing_day, filtered),
+            Scheduled(IssuesPoller(self.client, config, directory, clock), config.poll_interval),
+            Scheduled(StatsPoller(self.client, config.org, directory, config.billing_day, filtered, clock),
                       config.stats_interval),
         ]
         if config.releases_per_project:
@@ -58,14 +60,15 @@ class Exporter:
         if config.impact_tags:
             project_ids = (lambda: [p.id for p in directory.get()]) if filtered else (lambda: ["-1"])
             self.jobs.append(Scheduled(ImpactPoller(self.client, config.org, config.impact_tags, config.label_tags,
-                                                    config.impact_top, project_ids), config.impact_interval))
+                                                    config.impact_top, project_ids, config.max_issue_series),
+                                       config.impact_interval))
         self.store = SnapshotStore(tuple(job.poller.name for job in self.jobs))
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(SentryCollector(self.store, self.client.stats, self.client.pacer.windows, config))
         self._auth_reported = False
 
     def run_poller(self, poller: Poller) -> bool:
-        started, t0 = time.time(), time.monotonic()
+        started, t0 = self._clock(), time.monotonic()
         with tracing.span(f"poll {poller.name}", poller=poller.name, org=self.config.org) as span:
             try:
                 result = poller.poll()

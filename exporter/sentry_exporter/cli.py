@@ -12,7 +12,7 @@ import threading
 from dataclasses import replace
 from typing import Mapping, Sequence
 
-from . import __version__, logs, telemetry
+from . import __version__, telemetry
 from .app import Exporter
 from .config import Config, ConfigError, load_config
 
@@ -60,23 +60,24 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     try:
         args = parse_args(argv)
         config = load_config(environ, args.config, demo=args.demo)
-        logs.setup(config.log_level.upper(), config.log_format)
-        shipping = telemetry.setup(config, environ)
+        telemetry.logs.setup(config.log_level.upper(), config.log_format)
+        shipping = telemetry.setup(config)
     except ConfigError as e:
         print(f"sentry-exporter: {e}", file=sys.stderr)
         return 2
     try:
-        return _run(config, args.once)
+        return _run(config, args.once, shipping)
     finally:
         shipping.close()
 
 
-def _run(config: Config, once: bool) -> int:
+def _run(config: Config, once: bool, shipping: telemetry.Telemetry) -> int:
     if config.demo:
         config = start_demo(config)
         log.info("demo mode: serving a simulated org, not Sentry")
 
     exporter = Exporter(config)
+    exporter.registry.register(shipping)
     if once:
         ok = exporter.poll_once()
         sys.stdout.write(exporter.exposition().decode())

@@ -1,5 +1,8 @@
 """Configuration: a frozen, validated object built once from a YAML file and the environment.
 
+The Config fields are the one configuration table: each names its variable, parser, default and a
+one-line doc (README.md's table is rendered from them; tests/unit/test_config_table.py checks it).
+
 Every setting has one environment variable; a YAML file (`--config` or EXPORTER_CONFIG) may set the
 same names in lower case, and the environment wins. Any bad value raises ConfigError with one line
 naming the variable, which the CLI turns into exit code 2.
@@ -8,10 +11,10 @@ naming the variable, which the CLI turns into exit code 2.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
@@ -29,42 +32,6 @@ class ConfigError(Exception):
 class NamedQuery:
     name: str
     query: str
-
-
-@dataclass(frozen=True)
-class Config:
-    sentry_url: str
-    org: str
-    token: str = field(repr=False)
-    demo: bool = False
-    projects: tuple[str, ...] = ()
-    environments: tuple[str, ...] = ()
-    issues_period: str = "14d"
-    poll_interval: float = 60.0
-    stats_interval: float = 300.0
-    projects_refresh: float = 300.0
-    max_issues: int = 10_000
-    top_issues: int = 50
-    max_issue_series: int = 1000
-    max_requests_per_second: float = 5.0
-    timeout: float = 30.0
-    ca_bundle: str | None = None
-    billing_day: int = 1
-    quota_budgets: tuple[tuple[str, int], ...] = ()
-    queries: tuple[NamedQuery, ...] = ()
-    impact_tags: tuple[str, ...] = ()
-    label_tags: tuple[str, ...] = ()
-    impact_top: int = 50
-    impact_interval: float = 300.0
-    releases_per_project: int = 3
-    releases_interval: float = 300.0
-    host: str = "::"
-    port: int = DEFAULT_PORT
-    log_level: str = "INFO"
-    log_format: str = "json"
-    basic_auth_user: str | None = None
-    basic_auth_password: str | None = field(default=None, repr=False)
-    bearer_token: str | None = field(default=None, repr=False)
 
 
 # ---- value parsers: each takes the raw value (str from env, any from YAML) and the variable name
@@ -210,44 +177,125 @@ def _queries(value: Any, name: str) -> tuple[NamedQuery, ...]:
     return tuple(queries)
 
 
-# variable name -> (Config field, parser). File keys are the same names in lower case.
-SETTINGS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
-    "SENTRY_URL": ("sentry_url", _url),
-    "SENTRY_ORG": ("org", _slug),
-    "SENTRY_DEMO": ("demo", _flag),
-    "SENTRY_PROJECTS": ("projects", _slugs),
-    "SENTRY_ENVIRONMENTS": ("environments", _list),
-    "SENTRY_ISSUES_PERIOD": ("issues_period", _period),
-    "SENTRY_POLL_INTERVAL_SECONDS": ("poll_interval", _number(float, 1, 86400)),
-    "SENTRY_STATS_INTERVAL_SECONDS": ("stats_interval", _number(float, 1, 86400)),
-    "SENTRY_PROJECTS_REFRESH_SECONDS": ("projects_refresh", _number(float, 1, 86400)),
-    "SENTRY_MAX_ISSUES": ("max_issues", _number(int, 100, 10_000_000)),
-    "SENTRY_TOP_ISSUES": ("top_issues", _number(int, 0, 1000)),
-    "SENTRY_MAX_ISSUE_SERIES": ("max_issue_series", _number(int, 10, 1_000_000)),
-    "SENTRY_MAX_REQUESTS_PER_SECOND": ("max_requests_per_second", _number(float, 0.1, 100)),
-    "SENTRY_TIMEOUT_SECONDS": ("timeout", _number(float, 1, 600)),
-    "SENTRY_CA_BUNDLE": ("ca_bundle", _readable_file),
-    "SENTRY_BILLING_DAY": ("billing_day", _number(int, 1, 28)),
-    "SENTRY_QUOTA_BUDGETS": ("quota_budgets", _budgets),
-    "SENTRY_QUERIES": ("queries", _queries),
-    "SENTRY_IMPACT_TAGS": ("impact_tags", _tags(17)),
-    "SENTRY_ISSUE_LABEL_TAGS": ("label_tags", _tags(18)),
-    "SENTRY_IMPACT_TOP_ISSUES": ("impact_top", _number(int, 1, 100)),
-    "SENTRY_IMPACT_INTERVAL_SECONDS": ("impact_interval", _number(float, 1, 86400)),
-    "SENTRY_RELEASES_PER_PROJECT": ("releases_per_project", _number(int, 0, 20)),
-    "SENTRY_RELEASES_INTERVAL_SECONDS": ("releases_interval", _number(float, 1, 86400)),
-    "EXPORTER_HOST": ("host", _text),
-    "EXPORTER_PORT": ("port", _number(int, 1, 65535)),
-    "LOG_LEVEL": ("log_level", _choice("debug", "info", "warning", "error")),
-    "LOG_FORMAT": ("log_format", _choice("json", "text")),
-    "EXPORTER_BASIC_AUTH_USER": ("basic_auth_user", _text),
-    "EXPORTER_BASIC_AUTH_PASSWORD": ("basic_auth_password", _secret),
-    "EXPORTER_BEARER_TOKEN": ("bearer_token", _secret),
-}
-# Secrets may come from a file named by <NAME>_FILE (Docker/Railway secrets).
-SECRETS = ("SENTRY_AUTH_TOKEN", "EXPORTER_BASIC_AUTH_PASSWORD", "EXPORTER_BEARER_TOKEN")
-ALIASES = {"SENTRY_INTERNAL_URL": "SENTRY_URL"}  # the first name wins when both are set
-OTHER_KEYS = {"sentry_auth_token", "sentry_auth_token_file", "sentry_internal_url"}
+def _endpoint(value: Any, name: str) -> str:
+    text = _text(value, name)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name} must be an http(s) URL such as http://tempo:4318, got {text!r}")
+    return text
+
+
+def _headers(value: Any, name: str) -> tuple[tuple[str, str], ...]:
+    """Comma-separated key=value pairs, values URL-encoded (the OTel exporter spec's format)."""
+    headers = {}
+    for pair in _list(value, name):
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{name} must look like key1=value1,key2=value2")
+        headers[key.strip()] = unquote(text.strip())
+    return tuple(headers.items())
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the configuration table: the variable, how it parses, and what it means."""
+    env: str
+    parse: Callable[[Any, str], Any]
+    doc: str
+    shown_default: str | None = None   # the README's default when the value itself does not say it
+    secret: bool = False               # never in repr
+    from_file: bool = False            # may also come from the file named by <env>_FILE
+    aliases: tuple[str, ...] = ()      # other names for it; the first name wins when both are set
+
+
+def setting(env: str, parse: Callable[[Any, str], Any], default: Any, doc: str, **options: Any) -> Any:
+    row = Setting(env, parse, doc, **options)
+    return field(default=default, repr=not row.secret, metadata={"setting": row})
+
+
+def _secret_setting(env: str, doc: str) -> Any:
+    return setting(env, _secret, None, doc, secret=True, from_file=True)
+
+
+_INTERVAL = _number(float, 1, 86400)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting, one field each: the configuration table (README's is generated from it)."""
+    token: str = setting("SENTRY_AUTH_TOKEN", _secret, "", f"token with {REQUIRED_SCOPES}", shown_default="required",
+                         secret=True, from_file=True)
+    org: str = setting("SENTRY_ORG", _slug, "", "organization slug", shown_default="required")
+    sentry_url: str = setting("SENTRY_URL", _url, "https://sentry.io", "SaaS region or self-hosted base URL",
+                              aliases=("SENTRY_INTERNAL_URL",))
+    demo: bool = setting("SENTRY_DEMO", _flag, False, "serve the built-in simulated org instead (or `--demo`)")
+    projects: tuple[str, ...] = setting("SENTRY_PROJECTS", _slugs, (), "comma list of project slugs",
+                                        shown_default="all")
+    environments: tuple[str, ...] = setting("SENTRY_ENVIRONMENTS", _list, (),
+                                            "comma list; adds an `environment` label, one listing per environment")
+    issues_period: str = setting("SENTRY_ISSUES_PERIOD", _period, "14d", "window for issue counts")
+    poll_interval: float = setting("SENTRY_POLL_INTERVAL_SECONDS", _INTERVAL, 60.0, "issues poller interval")
+    stats_interval: float = setting("SENTRY_STATS_INTERVAL_SECONDS", _INTERVAL, 300.0, "stats poller interval")
+    releases_interval: float = setting("SENTRY_RELEASES_INTERVAL_SECONDS", _INTERVAL, 300.0,
+                                       "releases poller interval")
+    impact_interval: float = setting("SENTRY_IMPACT_INTERVAL_SECONDS", _INTERVAL, 300.0, "impact poller interval")
+    projects_refresh: float = setting("SENTRY_PROJECTS_REFRESH_SECONDS", _INTERVAL, 300.0, "project list refresh")
+    max_issues: int = setting("SENTRY_MAX_ISSUES", _number(int, 100, 10_000_000), 10_000,
+                              "per-query cap (see `sentry_issues_truncated`)")
+    top_issues: int = setting("SENTRY_TOP_ISSUES", _number(int, 0, 1000), 50, "per-issue series")
+    max_issue_series: int = setting("SENTRY_MAX_ISSUE_SERIES", _number(int, 10, 1_000_000), 1000,
+                                    "hard cap on the series of each per-issue metric (see `sentry_series_dropped`)")
+    max_requests_per_second: float = setting("SENTRY_MAX_REQUESTS_PER_SECOND", _number(float, 0.1, 100), 5.0,
+                                             "our own request budget")
+    timeout: float = setting("SENTRY_TIMEOUT_SECONDS", _number(float, 1, 600), 30.0, "read timeout (connect: 5 s)")
+    ca_bundle: str | None = setting("SENTRY_CA_BUNDLE", _readable_file, None,
+                                    "PEM file of the CA that signs a self-hosted Sentry's certificate",
+                                    shown_default="system CAs")
+    billing_day: int = setting("SENTRY_BILLING_DAY", _number(int, 1, 28), 1,
+                               "day of month the billing period starts (1–28)")
+    quota_budgets: tuple[tuple[str, int], ...] = setting("SENTRY_QUOTA_BUDGETS", _budgets, (),
+                                                         "e.g. `error=5000000,transaction=10000000`")
+    queries: tuple[NamedQuery, ...] = setting(
+        "SENTRY_QUERIES", _queries, (), "config file only: `[{name: fatal, query: \"is:unresolved level:fatal\"}]`")
+    impact_tags: tuple[str, ...] = setting("SENTRY_IMPACT_TAGS", _tags(17), (),
+                                           "tags counted per issue, e.g. `workspace_id,tenant_id` (≤ 17)")
+    label_tags: tuple[str, ...] = setting("SENTRY_ISSUE_LABEL_TAGS", _tags(18), (),
+                                          "routing tags as labels, e.g. `release_stage,failure_origin` (≤ 18)")
+    impact_top: int = setting("SENTRY_IMPACT_TOP_ISSUES", _number(int, 1, 100), 50,
+                              "issues the impact poller ranks (≤ 100)")
+    releases_per_project: int = setting("SENTRY_RELEASES_PER_PROJECT", _number(int, 0, 20), 3,
+                                        "releases with health metrics per project (0: off)")
+    host: str = setting("EXPORTER_HOST", _text, "::", "dual stack; falls back to 0.0.0.0 without IPv6")
+    port: int = setting("EXPORTER_PORT", _number(int, 1, 65535), DEFAULT_PORT,
+                        "8971 is outside Prometheus' allocated exporter range", shown_default=f"`PORT`, else {DEFAULT_PORT}")
+    basic_auth_user: str | None = setting("EXPORTER_BASIC_AUTH_USER", _text, None,
+                                          "with the password: basic auth on `/metrics`")
+    basic_auth_password: str | None = _secret_setting("EXPORTER_BASIC_AUTH_PASSWORD",
+                                                      "with the user: basic auth on `/metrics`")
+    bearer_token: str | None = _secret_setting("EXPORTER_BEARER_TOKEN", "bearer token required on `/metrics`")
+    log_level: str = setting("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "log level")
+    log_format: str = setting("LOG_FORMAT", _choice("json", "text"), "json",
+                              "`json` lines carry the poll's `trace_id`; or `text`")
+    loki_url: str | None = setting("LOKI_URL", _endpoint, None,
+                                   "Loki base URL: ship the exporter's logs there (`/loki/api/v1/push`)")
+    otlp_endpoint: str | None = setting("OTEL_EXPORTER_OTLP_ENDPOINT", _endpoint, None,
+                                        "OTLP/HTTP base URL (`/v1/traces` appended): one trace per poll, e.g. Tempo")
+    otlp_traces_endpoint: str | None = setting("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", _endpoint, None,
+                                               "full OTLP/HTTP traces URL; wins over the base URL")
+    otlp_headers: tuple[tuple[str, str], ...] = setting("OTEL_EXPORTER_OTLP_HEADERS", _headers, (),
+                                                        "`key=value,...` sent with traces (values URL-encoded)",
+                                                        secret=True)
+
+
+SETTINGS: dict[str, Setting] = {f.name: f.metadata["setting"] for f in fields(Config)}  # Config field -> its row
+
+
+def variables() -> set[str]:
+    """Every environment variable the exporter reads."""
+    names = {"EXPORTER_CONFIG", "PORT"}
+    for row in SETTINGS.values():
+        names |= {row.env, *row.aliases} | ({f"{row.env}_FILE"} if row.from_file else set())
+    return names
 
 
 def load_file(path: str) -> dict[str, Any]:
@@ -263,7 +311,7 @@ def load_file(path: str) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must be a mapping of settings")
-    known = {k.lower() for k in SETTINGS} | {f"{k.lower()}_file" for k in SECRETS} | OTHER_KEYS
+    known = {name.lower() for name in variables() - {"EXPORTER_CONFIG", "PORT"}}
     for key in data:
         if str(key).lower() not in known:
             raise ConfigError(f"config file {path} has an unknown setting {key!r}")
@@ -281,7 +329,7 @@ def _read_secret(values: Mapping[str, Any], name: str) -> str | None:
             raise ConfigError(f"{name}_FILE: cannot read {path}: {e.strerror}") from None
         if not direct:
             raise ConfigError(f"{name}_FILE: {path} is empty")
-    return None if direct in (None, "") else _secret(direct, name)
+    return None if direct in (None, "") else direct
 
 
 def load_config(environ: Mapping[str, str], config_path: str | None = None, demo: bool = False) -> Config:
@@ -289,32 +337,29 @@ def load_config(environ: Mapping[str, str], config_path: str | None = None, demo
     path = config_path or environ.get("EXPORTER_CONFIG") or None
     values: dict[str, Any] = load_file(path) if path else {}
     env = {k: v for k, v in environ.items() if v != ""}
-    for alias, name in ALIASES.items():
-        if alias in env and name not in env:
-            env[name] = env[alias]
+    for row in SETTINGS.values():
+        for alias in row.aliases:
+            if alias in env and row.env not in env:
+                env[row.env] = env[alias]
     values.update(env)
     if "EXPORTER_PORT" not in values and "PORT" in env:
         values["EXPORTER_PORT"] = env["PORT"]  # Railway and similar platforms set PORT
 
     kwargs: dict[str, Any] = {}
-    for name, (attr, parse) in SETTINGS.items():
-        if name in values and name not in SECRETS:
-            kwargs[attr] = parse(values[name], name)
-    for name in SECRETS[1:]:
-        kwargs[SETTINGS[name][0]] = _read_secret(values, name)
+    for attr, row in SETTINGS.items():
+        value = _read_secret(values, row.env) if row.from_file else values.get(row.env)
+        if value is not None:
+            kwargs[attr] = row.parse(value, row.env)
     if (kwargs.get("basic_auth_user") is None) != (kwargs.get("basic_auth_password") is None):
         raise ConfigError("set both EXPORTER_BASIC_AUTH_USER and EXPORTER_BASIC_AUTH_PASSWORD, or neither")
     kwargs["demo"] = demo or kwargs.get("demo", False)
-    token = _read_secret(values, "SENTRY_AUTH_TOKEN")
 
     if kwargs["demo"]:
         # The in-process simulator supplies URL, org and token; real ones are ignored on purpose.
-        return Config(sentry_url="http://simulator.invalid", org="demo", token="", **{
-            k: v for k, v in kwargs.items() if k not in ("sentry_url", "org")})
-    if token is None:
+        return Config(**{**kwargs, "sentry_url": "http://simulator.invalid", "org": "demo", "token": ""})
+    if "token" not in kwargs:
         raise ConfigError("SENTRY_AUTH_TOKEN is not set (or use SENTRY_AUTH_TOKEN_FILE); "
                           f"create one with scopes {REQUIRED_SCOPES}, or run with --demo")
     if "org" not in kwargs:
         raise ConfigError("SENTRY_ORG is not set: give your organization slug, e.g. SENTRY_ORG=acme")
-    kwargs.setdefault("sentry_url", "https://sentry.io")
-    return Config(token=token, **kwargs)
+    return Config(**kwargs)

@@ -1,11 +1,20 @@
-"""The latest result of every poller, replaced atomically; scrapes only ever read it."""
+"""The latest result of every poller, replaced atomically; scrapes only ever read it.
+
+A new poller is one field of `Results` (named as the poller, typed by its result), its result
+type, and one collector module that maps that result to metric families.
+"""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Mapping
+
+from .pollers.impact import ImpactResult
+from .pollers.issues import IssuesResult
+from .pollers.releases import ReleasesResult
+from .pollers.stats import StatsResult
 
 
 @dataclass(frozen=True)
@@ -14,32 +23,54 @@ class PollerState:
     ran: bool = False                 # it has run at least once
     last_success: float | None = None
     duration: float | None = None     # of the latest run, seconds
-    result: Any = None                # the last good result: kept through failures
     runs: int = 0
     failures: int = 0
     trace_id: str | None = None       # of the latest run: an exemplar links the metric to its trace
 
 
+@dataclass(frozen=True)
+class Results:
+    """The last good result of each poller, kept through its failures; None until it first succeeds."""
+    issues: IssuesResult | None = None
+    stats: StatsResult | None = None
+    releases: ReleasesResult | None = None
+    impact: ImpactResult | None = None
+
+
+POLLERS = tuple(f.name for f in fields(Results))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    pollers: Mapping[str, PollerState]   # of the scheduled pollers
+    results: Results = Results()
+
+
 class SnapshotStore:
     def __init__(self, pollers: tuple[str, ...]):
+        unknown = set(pollers) - set(POLLERS)
+        if unknown:
+            raise ValueError(f"no Results field for the pollers {sorted(unknown)}")
         self._lock = threading.Lock()  # serialises writers; readers take the reference as it is
-        self._states: Mapping[str, PollerState] = MappingProxyType({name: PollerState() for name in pollers})
+        self._snapshot = Snapshot(MappingProxyType({name: PollerState() for name in pollers}))
 
-    def current(self) -> Mapping[str, PollerState]:
-        return self._states
+    def current(self) -> Snapshot:
+        return self._snapshot
 
-    def record(self, poller: str, ok: bool, duration: float, at: float, result: Any = None,
+    def record(self, poller: str, ok: bool, duration: float, at: float, result: object = None,
                trace_id: str | None = None) -> None:
+        """The outcome of one run; `result` (of the poller's Results field type) only counts when ok."""
         with self._lock:
-            states = dict(self._states)
-            before = states[poller]
-            state = replace(before, ok=ok, ran=True, duration=duration, runs=before.runs + 1,
-                            failures=before.failures + (not ok), trace_id=trace_id)
+            before = self._snapshot
+            state = before.pollers[poller]
+            state = replace(state, ok=ok, ran=True, duration=duration, runs=state.runs + 1,
+                            failures=state.failures + (not ok), trace_id=trace_id)
+            results = before.results
             if ok:
-                state = replace(state, last_success=at, result=result)
-            states[poller] = state
-            self._states = MappingProxyType(states)
+                state = replace(state, last_success=at)
+                results = replace(results, **{poller: result})
+            self._snapshot = Snapshot(MappingProxyType({**before.pollers, poller: state}), results)
 
     def ready(self) -> bool:
         """At least one successful poll of every poller: the data is whole."""
-        return all(s.last_success is not None for s in self._states.values())
+        return all(s.last_success is not None for s in self._snapshot.pollers.values())

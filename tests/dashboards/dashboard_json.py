@@ -6,10 +6,12 @@ import re
 import sys
 from pathlib import Path
 
+from tools import shared
+
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = ROOT / "dashboards"
 GENERATED = DASHBOARDS / "generated"
-SCHEMAS = ROOT.parent / "shared" / "schemas"
+SCHEMAS = shared("schemas")
 
 sys.path.insert(0, str(DASHBOARDS))
 import build  # noqa: E402  (dashboards/build.py)

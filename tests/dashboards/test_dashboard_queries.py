@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from dashboard_json import generated, imported, panels, prometheus_targets
 from promstack import QueryError, resolve_variables, rules_for_job, start_exporter_demo, start_prometheus, substitute
-from sentry_exporter.jobs.stats import billing_period_start
+from sentry_exporter.pollers.stats import billing_period_start
 from sentry_simulator import build_demo_org
 from sentry_simulator.demo import BAD_RELEASE
 from tools import require_tool, sample_values, wait_for

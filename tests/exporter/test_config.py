@@ -42,10 +42,12 @@ def test_token_from_file(tmp_path):
 def test_yaml_file_with_environment_on_top(tmp_path):
     f = tmp_path / "c.yml"
     f.write_text("sentry_org: fromfile\nsentry_poll_interval_seconds: 30\nsentry_queries:\n"
-                 "  - {name: fatal, query: 'is:unresolved level:fatal'}\nsentry_quota_budgets: {error: 1000}\n")
+                 "  - {name: fatal, query: 'is:unresolved level:fatal'}\nsentry_quota_budgets: {error: 1000}\n"
+                 "loki_url: http://loki:3100\notel_exporter_otlp_headers: X-Scope-OrgID=team\n")
     c = load_config({"SENTRY_AUTH_TOKEN": "t", "SENTRY_POLL_INTERVAL_SECONDS": "15"}, str(f))
     assert (c.org, c.poll_interval, c.queries[0].query, c.quota_budgets) == \
         ("fromfile", 15.0, "is:unresolved level:fatal", (("error", 1000),))
+    assert (c.loki_url, c.otlp_headers) == ("http://loki:3100", (("X-Scope-OrgID", "team"),))
 
 
 @pytest.mark.parametrize("env, needle", [

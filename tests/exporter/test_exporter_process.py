@@ -5,7 +5,7 @@ import time
 
 import requests
 
-from sentry_exporter.jobs.stats import billing_period_start
+from sentry_exporter.pollers.stats import billing_period_start
 from tools import EXPORTER, TOKEN, assignee_label, sample_values, wait_for
 
 PERIOD_14D = 14 * 86400
@@ -126,4 +126,4 @@ def test_no_429_in_steady_state_under_a_5_per_second_limit(make_sim, make_export
              what="three full polls")
     statuses = [r.status for r in server.request_log]
     assert statuses.count(429) == 0, f"{statuses.count(429)} of {len(statuses)} requests were rate limited"
-    assert value(exporter.metrics(), "sentry_api_rate_limit_limit", endpoint="issues") == 5.0
+    assert value(exporter.metrics(), "sentry_api_rate_limit_limit", bucket="default") == 5.0

@@ -1,6 +1,6 @@
 """The exporter's poll pipeline in-process: a real SentryClient, every poller, the collector, the exposition.
 
-Wired as app.Exporter wires it, but with a fast pacer and no retry sleeps, so hundreds of hostile
+The real app.Exporter, given a client with a fast pacer and no retry sleeps, so hundreds of hostile
 responses run in seconds. Nothing of ours is replaced: only timing knobs the client exposes.
 """
 
@@ -9,19 +9,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from sentry_exporter.collector import SentryCollector
+from sentry_exporter.app import Exporter
 from sentry_exporter.config import Config
-from sentry_exporter.jobs.impact import ImpactPoller
-from sentry_exporter.jobs.issues import IssuesPoller
-from sentry_exporter.jobs.projects import ProjectDirectory
-from sentry_exporter.jobs.releases import ReleasesPoller
-from sentry_exporter.jobs.stats import StatsPoller
 from sentry_exporter.sentry.client import SentryClient
 from sentry_exporter.sentry.errors import SentryError
-from sentry_exporter.snapshot import SnapshotStore
 
 TOKEN = "sntrys_pipeline_token_77aa"
 
@@ -35,33 +28,26 @@ class Outcome:
 
 class Pipeline:
     def __init__(self, url: str, **settings):
-        self.config = Config(sentry_url=url, org="acme", token=TOKEN, impact_tags=("workspace_id", "tenant_id"),
-                             label_tags=("release_stage",), max_issues=200, **settings)
+        config = Config(sentry_url=url, org="acme", token=TOKEN, impact_tags=("workspace_id", "tenant_id"),
+                        label_tags=("release_stage",), max_issues=200,
+                        projects_refresh=0, **settings)  # refresh every poll: projects are fuzzed too
         self.client = SentryClient(url, TOKEN, requests_per_second=1000, timeout=2, max_attempts=2,
                                    sleep=lambda seconds: None)
-        directory = ProjectDirectory(self.client, "acme", (), 0)  # refresh every poll: projects are fuzzed too
-        self.pollers = [
-            IssuesPoller(self.client, self.config, directory),
-            StatsPoller(self.client, "acme", directory, 1, False),
-            ReleasesPoller(self.client, "acme", directory, 3, False),
-            ImpactPoller(self.client, "acme", self.config.impact_tags, self.config.label_tags, 50, lambda: ["-1"]),
-        ]
-        self.store = SnapshotStore(tuple(p.name for p in self.pollers))
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(SentryCollector(self.store, self.client.stats, self.client.pacer.windows, self.config))
+        self.exporter = Exporter(config, client=self.client)
 
     def run(self) -> Outcome:
         """Poll every poller once. Anything but a SentryError propagates: that is a crash."""
         errors = {}
-        for poller in self.pollers:
+        for job in self.exporter.jobs:
+            poller = job.poller
             try:
                 result = poller.poll()
             except SentryError as e:
                 errors[poller.name] = e
-                self.store.record(poller.name, False, 0.0, 0.0)
+                self.exporter.store.record(poller.name, False, 0.0, 0.0)
             else:
-                self.store.record(poller.name, True, 0.0, 1.0, result)
-        return Outcome(errors, generate_latest(self.registry), self.client.stats.copy()[1])
+                self.exporter.store.record(poller.name, True, 0.0, 1.0, result)
+        return Outcome(errors, self.exporter.exposition(), self.client.stats.copy()[1])
 
     def close(self) -> None:
         self.client.close()

@@ -36,9 +36,6 @@ VALID = {
                              "totals": {"sum(session)": 10, "crash_free_rate(session)": 0.9,
                                         "crash_free_rate(user)": 0.95}}]},
 }
-# Which endpoint's malformed counter a poller's MalformedResponse must have moved.
-POLLERS_OF = {"projects": ["issues", "stats", "releases"], "issues": ["issues"], "stats_v2": ["stats"],
-              "events": ["impact"], "releases": ["releases"], "sessions": ["releases"]}
 
 
 def script_for(endpoint: str, pages: list[tuple[bytes, str | None]]):

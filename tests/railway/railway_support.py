@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from tools import ROOT, require_tool
+from tools import ROOT, require_tool, shared
 
 RAILWAY_DIR = ROOT / ".railway"
 RAILWAY_TS = RAILWAY_DIR / "railway.ts"
 RAILWAY_TOML = ROOT / "railway.toml"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 EVALUATOR = Path(__file__).with_name("evaluate_railway.mjs")
-SCHEMA = ROOT.parent / "shared" / "schemas" / "railway.schema.json"
+SCHEMA = shared("schemas", "railway.schema.json")
 PROJECT_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"  # any id: the CLI passes the linked project's
 
 

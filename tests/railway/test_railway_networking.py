@@ -132,9 +132,7 @@ def test_railway_sets_no_variable_its_service_ignores(name):
 
 def test_exporter_variables_are_settings_the_exporter_knows():
     from sentry_exporter import config
-    known = set(config.SETTINGS) | set(config.SECRETS) | set(config.ALIASES) | {
-        f"{s}_FILE" for s in config.SECRETS} | {"PORT", "LOKI_URL", "OTEL_EXPORTER_OTLP_ENDPOINT",
-                                                  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS"}
+    known = config.variables()
     exporter = resources(project(), "service")["exporter"]
     unknown = set(exporter["variables"]) - known
     assert not unknown, f"the exporter does not read {sorted(unknown)}"

@@ -1,51 +1,13 @@
-"""Real Prometheus and Alertmanager processes on loopback, and a webhook that records notifications."""
+"""Real Prometheus and Alertmanager processes on loopback (the webhook they notify is receiver.Webhook)."""
 from __future__ import annotations
 
-import json
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
 import yaml
 
 from tools import free_port, require_tool, stop_process, wait_for
-
-
-class Webhook:
-    """Alertmanager webhook receiver: keeps every (path, payload) it is sent."""
-
-    def __init__(self):
-        self.notifications: list[tuple[str, dict]] = []
-        self._lock = threading.Lock()
-        webhook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server naming)
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with webhook._lock:
-                    webhook.notifications.append((self.path, json.loads(body)))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def alerts(self, path: str, alertname: str) -> list[tuple[dict, dict]]:
-        """(notification, alert) for every firing alert of that name posted to that path."""
-        with self._lock:
-            return [(n, a) for p, n in self.notifications if p == path
-                    for a in n["alerts"] if a["labels"].get("alertname") == alertname and a["status"] == "firing"]
-
-    def close(self):
-        self._server.shutdown()
-        self._server.server_close()
 
 
 class Process:

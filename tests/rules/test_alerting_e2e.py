@@ -10,7 +10,8 @@ import pytest
 import requests
 import yaml
 
-from alerting_stack import Webhook, alertmanager, prometheus
+from alerting_stack import alertmanager, prometheus
+from receiver import Webhook
 from rules_support import RULE_FILES, render_to
 from tools import ExporterProcess, wait_for
 

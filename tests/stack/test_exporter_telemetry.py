@@ -8,7 +8,7 @@ import json
 import pytest
 
 from receiver import Receiver
-from tools import ExporterProcess
+from tools import ExporterProcess, sample_values
 
 
 def spans_of(requests) -> list[dict]:
@@ -16,16 +16,17 @@ def spans_of(requests) -> list[dict]:
 
 
 def run_demo_exporter(timeout: float = 30):
-    """Start the demo exporter pointed at two receivers; return (trace requests, log requests)."""
+    """Start the demo exporter pointed at two receivers; return (trace requests, log requests, /metrics)."""
     with Receiver() as tempo, Receiver() as loki:
         exporter = ExporterProcess({"SENTRY_DEMO": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": tempo.url, "LOKI_URL": loki.url})
         try:
             exporter.wait_ready()
             traces = tempo.wait_for(lambda r: any(s.get("parentSpanId") for s in spans_of(r)), timeout)
             logs = loki.wait_for(lambda r: any(b"poll done" in req.body for req in r), timeout)
+            metrics = exporter.metrics()
         finally:
             exporter.stop()
-    return traces, logs
+    return traces, logs, metrics
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def shipped():
 
 
 def test_the_demo_exporter_ships_a_trace_per_poll_with_a_span_per_sentry_request(shipped):
-    traces, _ = shipped
+    traces, _, _ = shipped
     assert {r.path for r in traces} == {"/v1/traces"}
     spans = spans_of(traces)
     roots = [s for s in spans if "parentSpanId" not in s]
@@ -50,7 +51,7 @@ def test_the_demo_exporter_ships_a_trace_per_poll_with_a_span_per_sentry_request
 
 
 def test_the_demo_exporter_ships_its_logs_with_low_cardinality_labels(shipped):
-    _, logs = shipped
+    _, logs, _ = shipped
     assert {r.path for r in logs} == {"/loki/api/v1/push"}
     streams = [s for r in logs for s in r.json()["streams"]]
     assert streams and all(set(s["stream"]) == {"service", "level"} for s in streams)
@@ -60,7 +61,16 @@ def test_the_demo_exporter_ships_its_logs_with_low_cardinality_labels(shipped):
 
 
 def test_poll_log_lines_carry_the_trace_id_of_a_shipped_trace(shipped):
-    traces, logs = shipped
+    traces, logs, _ = shipped
     trace_ids = {s["traceId"] for s in spans_of(traces)}
     records = [json.loads(line) for r in logs for s in r.json()["streams"] for _, line in s["values"]]
     assert any(r.get("trace_id") in trace_ids for r in records if r["msg"] == "poll done")
+
+
+def test_what_was_shipped_is_counted_on_metrics(shipped):
+    _, _, metrics = shipped
+    sent = {signal: sample_values(metrics, "sentry_exporter_telemetry_items_total").get(
+        (("result", "sent"), ("signal", signal))) for signal in ("logs", "spans")}
+    assert all(sent.values()), sent
+    failed = sample_values(metrics, "sentry_exporter_telemetry_batches_failed_total")
+    assert failed == {(("signal", "logs"),): 0, (("signal", "spans"),): 0}

@@ -146,8 +146,8 @@ def test_a_plugin_that_cannot_be_installed_cannot_stop_the_build_or_the_start():
 
 
 def test_loki_derived_field_extracts_the_trace_id_from_a_real_exporter_log_line():
-    from sentry_exporter import tracing
-    from sentry_exporter.logs import JsonFormatter
+    from sentry_exporter.telemetry import tracing
+    from sentry_exporter.telemetry.logs import JsonFormatter
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())

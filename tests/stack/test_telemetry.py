@@ -10,15 +10,20 @@ import time
 import pytest
 
 from receiver import Receiver
-from sentry_exporter import telemetry, tracing
+from prometheus_client import CollectorRegistry
+
+from sentry_exporter import telemetry
+from sentry_exporter.telemetry import tracing
 from sentry_exporter.config import ConfigError, load_config
 
 TOKEN = "sntrys_secret_token_value_1234567890"
 
 
-@pytest.fixture
-def config():
-    return load_config({"SENTRY_AUTH_TOKEN": TOKEN, "SENTRY_ORG": "acme", "EXPORTER_BEARER_TOKEN": "scrape-secret"})
+BASE = {"SENTRY_AUTH_TOKEN": TOKEN, "SENTRY_ORG": "acme", "EXPORTER_BEARER_TOKEN": "scrape-secret"}
+
+
+def shipping(**env: str) -> telemetry.Telemetry:
+    return telemetry.setup(load_config({**BASE, **env}))
 
 
 @pytest.fixture
@@ -59,10 +64,10 @@ def attrs(span: dict) -> dict:
     return out
 
 
-def test_a_poll_trace_reaches_the_otlp_endpoint_as_json(config, root_logger):
+def test_a_poll_trace_reaches_the_otlp_endpoint_as_json(root_logger):
     with Receiver() as tempo:
-        tel = telemetry.setup(config, {"OTEL_EXPORTER_OTLP_ENDPOINT": tempo.url + "/"})
-        trace_id = one_poll(logging.getLogger("sentry_exporter.jobs"))
+        tel = shipping(OTEL_EXPORTER_OTLP_ENDPOINT=tempo.url + "/")
+        trace_id = one_poll(logging.getLogger("sentry_exporter.pollers"))
         tel.close()
         requests = tempo.wait_for(lambda r: r)
     assert [r.path for r in requests] == ["/v1/traces"]
@@ -88,10 +93,10 @@ def test_a_poll_trace_reaches_the_otlp_endpoint_as_json(config, root_logger):
         assert int(s["startTimeUnixNano"]) <= int(s["endTimeUnixNano"])
 
 
-def test_logs_reach_loki_with_low_cardinality_labels_and_the_trace_id(config, root_logger):
+def test_logs_reach_loki_with_low_cardinality_labels_and_the_trace_id(root_logger):
     with Receiver() as loki:
-        tel = telemetry.setup(config, {"LOKI_URL": loki.url})
-        log = logging.getLogger("sentry_exporter.jobs")
+        tel = shipping(LOKI_URL=loki.url)
+        log = logging.getLogger("sentry_exporter.pollers")
         log.info("outside any span")
         trace_id = one_poll(log)
         logging.getLogger("urllib3.connectionpool").warning("about the push itself")
@@ -115,14 +120,14 @@ def test_logs_reach_loki_with_low_cardinality_labels_and_the_trace_id(config, ro
     assert lines["token was [redacted]"]["level"] == "warning"
 
 
-def test_nothing_is_sent_when_no_endpoint_is_configured(config, root_logger):
+def test_nothing_is_sent_when_no_endpoint_is_configured(root_logger):
     handlers = list(root_logger.handlers)
-    tel = telemetry.setup(config, {"LOKI_URL": "", "OTEL_EXPORTER_OTLP_ENDPOINT": ""})
+    tel = shipping(LOKI_URL="", OTEL_EXPORTER_OTLP_ENDPOINT="")
     assert tel.traces is None and tel.logs is None
     assert root_logger.handlers == handlers
 
 
-def test_a_stalled_backend_never_blocks_the_caller_and_losses_are_counted(config, root_logger):
+def test_a_stalled_backend_never_blocks_the_caller_and_losses_are_counted(root_logger):
     with Receiver(delay=3.0) as loki:
         handler = telemetry.loki.LokiHandler(loki.url + "/loki/api/v1/push", str, timeout=5, max_queue=20)
         logger = logging.getLogger("sentry_exporter.flood")
@@ -139,20 +144,36 @@ def test_a_stalled_backend_never_blocks_the_caller_and_losses_are_counted(config
         handler.sender.close(timeout=0.1)
 
 
-def test_a_failing_backend_counts_failures_and_drops(config, root_logger):
+def test_a_failing_backend_counts_failures_and_drops(root_logger):
     with Receiver(status=500) as tempo:
-        tel = telemetry.setup(config, {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": tempo.url + "/custom/traces"})
+        tel = shipping(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=tempo.url + "/custom/traces")
         one_poll(logging.getLogger("x"))
         tel.close()
         requests = tempo.wait_for(lambda r: r)
     assert requests[0].path == "/custom/traces"
-    assert tel.traces.sender.failures == 1 and tel.traces.sender.dropped == 1 and tel.traces.sender.sent == 0
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(tel)
+    spans = {result: registry.get_sample_value("sentry_exporter_telemetry_items_total",
+                                               {"signal": "spans", "result": result}) for result in ("sent", "dropped")}
+    assert spans == {"sent": 0, "dropped": 3}  # the poll's three spans, lost in one failed batch
+    assert registry.get_sample_value("sentry_exporter_telemetry_batches_failed_total", {"signal": "spans"}) == 1
+    assert registry.get_sample_value("sentry_exporter_telemetry_items_total",
+                                     {"signal": "logs", "result": "sent"}) is None  # no Loki configured
 
 
-def test_otlp_headers_are_sent_and_masked_in_payloads(config, root_logger):
+def test_closing_removes_the_trace_sink(root_logger):
     with Receiver() as tempo:
-        tel = telemetry.setup(config, {"OTEL_EXPORTER_OTLP_ENDPOINT": tempo.url,
-                                       "OTEL_EXPORTER_OTLP_HEADERS": "Authorization=Basic%20abc123xyz, X-Scope-OrgID=team"})
+        tel = shipping(OTEL_EXPORTER_OTLP_ENDPOINT=tempo.url)
+        tel.close()
+        with tracing.span("poll after close"):
+            pass
+    assert tel.traces.sender.dropped == 0, "a closed exporter still received traces"
+
+
+def test_otlp_headers_are_sent_and_masked_in_payloads(root_logger):
+    with Receiver() as tempo:
+        tel = shipping(OTEL_EXPORTER_OTLP_ENDPOINT=tempo.url,
+                                       OTEL_EXPORTER_OTLP_HEADERS="Authorization=Basic%20abc123xyz, X-Scope-OrgID=team")
         with tracing.span("poll", header_echo="abc123xyz", tenant="team"):
             pass
         tel.close()
@@ -165,7 +186,7 @@ def test_otlp_headers_are_sent_and_masked_in_payloads(config, root_logger):
                                        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "ftp://tempo"}, "OTEL_EXPORTER_OTLP_ENDPOINT"),
                                        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://t", "OTEL_EXPORTER_OTLP_HEADERS": "novalue"},
                                         "OTEL_EXPORTER_OTLP_HEADERS")])
-def test_bad_telemetry_settings_are_one_line_config_errors(config, env, name):
+def test_bad_telemetry_settings_are_one_line_config_errors(env, name):
     with pytest.raises(ConfigError, match=name) as err:
-        telemetry.setup(config, env)
+        load_config({**BASE, **env})
     assert "\n" not in str(err.value)

@@ -20,7 +20,8 @@ from urllib3 import exceptions as urllib3_errors
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from .. import __version__, tracing
+from .. import __version__
+from ..telemetry import tracing
 from .buckets import bucket_of
 from .errors import ORG_TOKEN_PREFIX, AuthError, ContractError, MalformedResponse, SentryError
 from .pacing import Pacer

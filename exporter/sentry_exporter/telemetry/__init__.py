@@ -1,9 +1,7 @@
-"""Ship the exporter's own traces (OTLP/HTTP JSON, to Tempo) and logs (Loki push API).
+"""The exporter's own telemetry: tracing (one trace per poll), log formatting, and shipping both
+(OTLP/HTTP JSON to Tempo, Loki's push API), with counters of what was sent and lost.
 
-Both are optional and off unless their variable is set:
-- OTEL_EXPORTER_OTLP_ENDPOINT (base URL, `/v1/traces` is appended) or
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (full URL); OTEL_EXPORTER_OTLP_HEADERS adds `k=v,...` headers.
-- LOKI_URL (base URL, `/loki/api/v1/push` is appended).
+Both are optional and off unless their setting is given (LOKI_URL, OTEL_EXPORTER_OTLP_*: see config.py).
 Sending happens on background threads with bounded queues: a slow or absent backend costs
 dropped telemetry (counted), never a slower poll. Known secrets are masked in everything sent.
 """
@@ -12,21 +10,45 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Mapping
-from urllib.parse import unquote, urlsplit
+from typing import Iterator, Mapping
 
-from .. import tracing
-from ..config import Config, ConfigError
+from prometheus_client.core import CounterMetricFamily, Metric
+
+from ..config import Config
+from . import logs, tracing  # noqa: F401  (logs: the formatters and set-up, for the CLI)
+from .batcher import BatchSender
 from .loki import LokiHandler, push_url
 from .otlp import OtlpTraceExporter, traces_url
 from .redact import Redactor
 
 
-@dataclass
+@dataclass(eq=False)  # registered in a CollectorRegistry, which keys on it
 class Telemetry:
     traces: OtlpTraceExporter | None = None
     logs: LokiHandler | None = None
     _closed: bool = field(default=False, repr=False)
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        """What the senders counted: a dead Loki or Tempo shows as dropped items and failed batches."""
+        items = CounterMetricFamily("sentry_exporter_telemetry_items", "Log lines and spans the exporter shipped "
+                                    "(sent) or lost to a full queue or a failed push (dropped).",
+                                    labels=["signal", "result"])
+        failed = CounterMetricFamily("sentry_exporter_telemetry_batches_failed",
+                                     "Pushes of a batch to Loki or Tempo that failed.", labels=["signal"])
+        for signal, sender in self._senders():
+            items.add_metric([signal, "sent"], sender.sent)
+            items.add_metric([signal, "dropped"], sender.dropped)
+            failed.add_metric([signal], sender.failures)
+        yield from (items, failed)
+
+    def _senders(self) -> Iterator[tuple[str, BatchSender]]:
+        if self.logs:
+            yield "logs", self.logs.sender
+        if self.traces:
+            yield "spans", self.traces.sender
 
     def close(self, timeout: float = 5.0) -> None:
         """Flush what is queued (bounded by `timeout` per signal) and stop the threads."""
@@ -38,28 +60,8 @@ class Telemetry:
             self.logs.sender.close(timeout)
             self.logs.close()
         if self.traces:
+            tracing.remove_sink(self.traces)
             self.traces.close(timeout)
-
-
-def _url(environ: Mapping[str, str], name: str) -> str | None:
-    value = environ.get(name, "").strip()
-    if not value:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{name} must be an http(s) URL such as http://tempo:4318, got {value!r}")
-    return value
-
-
-def _headers(environ: Mapping[str, str]) -> dict[str, str]:
-    """OTEL_EXPORTER_OTLP_HEADERS: comma-separated key=value pairs, values URL-encoded (OTel spec)."""
-    headers = {}
-    for pair in filter(None, (p.strip() for p in environ.get("OTEL_EXPORTER_OTLP_HEADERS", "").split(","))):
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError("OTEL_EXPORTER_OTLP_HEADERS must look like key1=value1,key2=value2")
-        headers[key.strip()] = unquote(value.strip())
-    return headers
 
 
 def _header_secrets(headers: Mapping[str, str]) -> list[str]:
@@ -71,19 +73,18 @@ def _header_secrets(headers: Mapping[str, str]) -> list[str]:
     return secrets
 
 
-def setup(config: Config, environ: Mapping[str, str]) -> Telemetry:
-    """Start trace and log shipping as configured by `environ`; call after logs.setup()."""
+def setup(config: Config) -> Telemetry:
+    """Start trace and log shipping as the config asks; call after logs.setup(). Register the
+    result in the exporter's registry for its counters, and close() it on the way out."""
     telemetry = Telemetry()
-    traces_endpoint = _url(environ, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-    base_endpoint = _url(environ, "OTEL_EXPORTER_OTLP_ENDPOINT")
-    headers = _headers(environ) if traces_endpoint or base_endpoint else {}
+    headers = dict(config.otlp_headers)
     redact = Redactor([config.token, config.bearer_token, config.basic_auth_password, *_header_secrets(headers)])
-    if traces_endpoint or base_endpoint:
-        telemetry.traces = OtlpTraceExporter(traces_endpoint or traces_url(base_endpoint), redact, headers)
+    if config.otlp_traces_endpoint or config.otlp_endpoint:
+        telemetry.traces = OtlpTraceExporter(config.otlp_traces_endpoint or traces_url(config.otlp_endpoint),
+                                             redact, headers)
         tracing.add_sink(telemetry.traces)
-    loki = _url(environ, "LOKI_URL")
-    if loki:
-        telemetry.logs = LokiHandler(push_url(loki), redact)
+    if config.loki_url:
+        telemetry.logs = LokiHandler(push_url(config.loki_url), redact)
         root = logging.getLogger()
         telemetry.logs.setLevel(root.level)
         root.addHandler(telemetry.logs)

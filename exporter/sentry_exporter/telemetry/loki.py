@@ -11,7 +11,7 @@ from typing import Callable
 
 import requests
 
-from ..logs import JsonFormatter
+from .logs import JsonFormatter
 from .batcher import BatchSender
 
 SERVICE_LABEL = "sentry-exporter"

@@ -1,4 +1,5 @@
-"""A real HTTP server on 127.0.0.1 that records what is POSTed to it (stands in for Tempo/Loki)."""
+"""A real HTTP server on 127.0.0.1 that records what is POSTed to it: it stands in for Tempo and Loki,
+and, as a Webhook, for the receivers Alertmanager notifies."""
 
 from __future__ import annotations
 
@@ -49,6 +50,10 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
+    def received(self) -> list[Request]:
+        with self._cond:
+            return list(self.requests)
+
     def wait_for(self, predicate, timeout: float = 10.0) -> list[Request]:
         """Wait until predicate(requests) is true; return the requests either way."""
         deadline = time.monotonic() + timeout
@@ -57,10 +62,30 @@ class Receiver:
                 self._cond.wait(deadline - time.monotonic())
             return list(self.requests)
 
-    def __enter__(self) -> "Receiver":
+    def start(self) -> "Receiver":
         self._thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def __enter__(self) -> "Receiver":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class Webhook(Receiver):
+    """Alertmanager's webhook receiver, started at once; close() it."""
+
+    def __init__(self) -> None:
+        super().__init__(status=200)
+        self.start()
+
+    def alerts(self, path: str, alertname: str) -> list[tuple[dict, dict]]:
+        """(notification, alert) for every firing alert of that name posted to that path."""
+        notifications = [r.json() for r in self.received() if r.path == path]
+        return [(n, a) for n in notifications
+                for a in n["alerts"] if a["labels"].get("alertname") == alertname and a["status"] == "firing"]

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from ..directory import ProjectDirectory
+from ..parsing import count, label
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse
-from .projects import ProjectDirectory
-from .values import count, label
 
 HOUR = 3600
 OPEN_HOURS = 6  # late outcomes landing more than this many hours after the fact are not counted

@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from ..sentry.client import SentryClient
-from ..sentry.errors import SentryError
-from .values import label
+from .parsing import label
+from .sentry.client import SentryClient
+from .sentry.errors import SentryError
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Callable
 
+from ..cardinality import cap_issues, cap_top
 from ..config import Config
+from ..directory import ProjectDirectory
+from ..parsing import count, label
 from ..sentry.client import SentryClient
-from .cardinality import fold_assignees
-from .projects import ProjectDirectory
-from .values import count, label
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +54,15 @@ class Issue:
 @dataclass(frozen=True)
 class IssuesResult:
     counts: dict[tuple[str, ...], int]   # (project, level, substatus, priority, assignee[, environment]) -> issues
-    folded_series: int                   # series the cardinality guard folded into assignee="_other"
     by_environment: bool
-    top: tuple[Issue, ...]
+    top: tuple[Issue, ...]               # by events, within SENTRY_MAX_ISSUE_SERIES
     truncated: dict[str, bool]           # query name -> the cap cut the listing
     query_counts: dict[tuple[str, str], int]   # (query name, project) -> issues
     new_24h: dict[str, int]              # project -> issues first seen in the last 24h
     transitions: dict[tuple[str, ...], int]   # (project, level[, environment], transition) -> since start
     events_total: dict[tuple[str, ...], int]  # (project, level[, environment]) -> events since start
     assignees: dict[str, str]            # short id -> assignee, for every listed issue (impact series use it)
+    dropped: dict[str, int]              # guarded metric -> series the cardinality guard left out or folded
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,13 +172,13 @@ class IssuesPoller:
         top = self._top(per_issue.values())
         new_24h = Counter(i.project for i in per_issue.values() if i.first_seen and i.first_seen >= started - DAY)
         self._observe_lifecycle(listings, started, complete=not any(truncated.values()))
-        folded = fold_assignees(dict(counts), self._config.max_issue_series)
+        folded, dropped = cap_issues(dict(counts), self._config.max_issue_series)
+        top, dropped_top = cap_top(top, self._config.max_issue_series)
         return IssuesResult(
-            counts=folded, folded_series=len(counts) - len(folded), by_environment=bool(self._config.environments),
-            top=tuple(top),
+            counts=folded, by_environment=bool(self._config.environments), top=top,
             truncated=truncated, query_counts=dict(query_counts), new_24h=dict(new_24h),
             transitions=dict(self._lifecycle.transitions), events_total=dict(self._lifecycle.events_total),
-            assignees={i.short_id: i.assignee for i in per_issue.values()},
+            assignees={i.short_id: i.assignee for i in per_issue.values()}, dropped={**dropped, **dropped_top},
         )
 
     def _top(self, issues) -> list[Issue]:

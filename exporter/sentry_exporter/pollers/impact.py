@@ -11,10 +11,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..cardinality import cap_tag_values
 from ..config import label_name
+from ..parsing import count, label
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse
-from .values import count, label
+
 
 @dataclass(frozen=True)
 class ImpactRow:
@@ -27,17 +29,18 @@ class ImpactRow:
 
 @dataclass(frozen=True)
 class ImpactResult:
-    rows: tuple[ImpactRow, ...]
+    rows: tuple[ImpactRow, ...]      # ranked by events, within SENTRY_MAX_ISSUE_SERIES tag series
     label_names: tuple[str, ...]
+    dropped: dict[str, int]          # guarded metric -> series the cardinality guard left out
 
 
 class ImpactPoller:
     name = "impact"
 
     def __init__(self, client: SentryClient, org: str, impact_tags: tuple[str, ...], label_tags: tuple[str, ...],
-                 top: int, project_ids: Callable[[], list[str]]):
+                 top: int, project_ids: Callable[[], list[str]], max_series: int):
         self._client, self._org = client, org
-        self._impact_tags, self._label_tags, self._top = impact_tags, label_tags, top
+        self._impact_tags, self._label_tags, self._top, self._max_series = impact_tags, label_tags, top, max_series
         self._project_ids = project_ids
 
     def poll(self) -> ImpactResult:
@@ -58,11 +61,11 @@ class ImpactPoller:
                                     {tag: value or 0 for tag, value in counts.items()}, {}))
         labels = self._labels([r.issue for r in ranked]) if self._label_tags and ranked else {}
         names = tuple(label_name(t) for t in self._label_tags)
-        return ImpactResult(
-            tuple(ImpactRow(r.issue, r.project, r.events, r.tag_values,
-                            {label_name(t): labels.get(r.issue, {}).get(t, "") for t in self._label_tags})
-                  for r in ranked),
-            names)
+        rows, dropped = cap_tag_values(
+            [ImpactRow(r.issue, r.project, r.events, r.tag_values,
+                       {label_name(t): labels.get(r.issue, {}).get(t, "") for t in self._label_tags}) for r in ranked],
+            self._max_series)
+        return ImpactResult(rows, names, dropped)
 
     def _labels(self, issues: list[str]) -> dict[str, dict[str, str]]:
         """The most frequent value of each routing tag, per issue (one call for all issues)."""

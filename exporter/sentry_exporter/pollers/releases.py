@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from ..directory import ProjectDirectory
+from ..parsing import count, label, number
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse
-from .projects import ProjectDirectory
-from .values import count, label, number
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Minimal in-process tracing: one trace per poll, one span per Sentry call.
 
 Spans carry W3C-sized ids so logs (which include the active trace id) and
-traces (shipped by `telemetry`, when configured) can be joined in Grafana.
+traces (shipped by `otlp`, when configured) can be joined in Grafana.
 Sinks receive a finished trace in the polling thread: they must only enqueue.
 """
 
@@ -56,6 +56,11 @@ _sinks: list[Callable[[list[Span]], None]] = []
 
 def add_sink(sink: Callable[[list[Span]], None]) -> None:
     _sinks.append(sink)
+
+
+def remove_sink(sink: Callable[[list[Span]], None]) -> None:
+    if sink in _sinks:
+        _sinks.remove(sink)
 
 
 def current_ids() -> tuple[str | None, str | None]:

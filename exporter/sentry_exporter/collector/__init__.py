@@ -1,0 +1,35 @@
+"""Turns the current snapshot into metric families. Runs on every scrape: it never calls Sentry.
+
+One module per part of the snapshot, each a `families(snapshot, config)` that only maps data that
+the pollers already capped (see cardinality.py) to metric families.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator, Mapping
+
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector
+
+from ..config import Config
+from ..sentry.client import ApiStats
+from ..snapshot import SnapshotStore
+from . import api, exporter, guard, impact, issues, releases, stats
+
+PARTS = (exporter, issues, stats, impact, releases)  # in exposition order
+
+
+class SentryCollector(Collector):
+    def __init__(self, store: SnapshotStore, api_stats: ApiStats, pacer_windows: Callable[[], Mapping],
+                 config: Config):
+        self._store, self._api, self._windows, self._config = store, api_stats, pacer_windows, config
+
+    def describe(self) -> list[Metric]:
+        return []  # registering must not trigger a collect()
+
+    def collect(self) -> Iterator[Metric]:
+        snapshot = self._store.current()  # one reference: every family of a scrape sees the same polls
+        for part in PARTS:
+            yield from part.families(snapshot, self._config)
+        yield from api.families(self._api, self._windows)
+        yield guard.family(snapshot.results)

@@ -1,0 +1,73 @@
+"""The issues poll: counts, the top issues, new issues, transitions, event growth and named queries."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from ..cardinality import OTHER, PER_ISSUE
+from ..config import Config
+from ..pollers.issues import IssuesResult
+from ..snapshot import Snapshot
+from .family import CACHED, filled
+
+ISSUE_LABELS = ["project", "level", "substatus", "priority", "assignee"]
+PER_ISSUE_HELP = {
+    "sentry_issue_events": "Events of a top issue in the issues window.",
+    "sentry_issue_users": "Users affected by a top issue in the issues window.",
+    "sentry_issue_first_seen_timestamp_seconds": "When a top issue was first seen.",
+    "sentry_issue_last_seen_timestamp_seconds": "When a top issue was last seen.",
+}
+
+
+def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
+    r = snapshot.results.issues
+    if r is None:
+        return
+    yield from _counts(r, config)
+    yield from _top(r)
+    env = ["environment"] if r.by_environment else []
+    yield filled(GaugeMetricFamily("sentry_issues_new_24h", "Unresolved issues first seen in the last 24h." + CACHED,
+                                   labels=["project"]), r.new_24h)
+    yield filled(CounterMetricFamily(
+        "sentry_issue_transitions", "Issue lifecycle changes seen between polls since the exporter started: "
+        "new, regressed, escalating, or left (the unresolved set: resolved, archived, merged or aged out).",
+        labels=["project", "level", *env, "transition"]), r.transitions)
+    yield filled(CounterMetricFamily(
+        "sentry_issue_events", "Error events of unresolved issues since the exporter started, from the growth "
+        "of each issue's lifetime count between polls (poll resolution).", labels=["project", "level", *env]),
+        r.events_total)
+    if config.queries:
+        yield filled(GaugeMetricFamily("sentry_query_issues", "Issues matching a named query from the config file."
+                                       + CACHED, labels=["query", "project"]), r.query_counts)
+
+
+def _counts(r: IssuesResult, config: Config) -> Iterator[Metric]:
+    note = " With SENTRY_ENVIRONMENTS, an issue seen in several environments counts once in each." \
+        if r.by_environment else ""
+    yield filled(GaugeMetricFamily(
+        "sentry_issues", f"Unresolved issues seen in the last {config.issues_period}." + note
+        + f" Beyond SENTRY_MAX_ISSUE_SERIES series, the least frequent assignees count as assignee=\"{OTHER}\"."
+        + CACHED, labels=ISSUE_LABELS + (["environment"] if r.by_environment else [])), r.counts)
+    yield filled(GaugeMetricFamily("sentry_issues_truncated",
+                                   "1 when SENTRY_MAX_ISSUES cut the issue listing short: counts are then low.",
+                                   labels=["query"]), {query: float(cut) for query, cut in r.truncated.items()})
+
+
+def _top(r: IssuesResult) -> Iterator[Metric]:
+    for name, help_text in PER_ISSUE_HELP.items():
+        family = GaugeMetricFamily(name, f"{help_text} Only the top SENTRY_TOP_ISSUES issues by events." + CACHED,
+                                   labels=["issue", "project"])
+        for issue in r.top:
+            value = getattr(issue, PER_ISSUE[name])
+            if value is not None:
+                family.add_metric([issue.short_id, issue.project], value)
+        yield family
+    info = GaugeMetricFamily("sentry_issue_info", "Descriptive labels of a top issue; always 1.",
+                             labels=["issue", "project", "title", "culprit", "level", "substatus", "priority",
+                                     "assignee", "permalink"])
+    for i in r.top:
+        info.add_metric([i.short_id, i.project, i.title, i.culprit, i.level, i.substatus, i.priority,
+                         i.assignee, i.permalink], 1)
+    yield info

@@ -1,0 +1,52 @@
+"""The fast layer: the simulator, client, pollers, snapshot and collector in-process, on a fake clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from sentry_exporter.app import Exporter
+from sentry_exporter.config import Config
+from sentry_exporter.sentry.client import SentryClient
+from sentry_simulator import FakeClock, Org, SimulatorServer
+from tools import TOKEN
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(1_773_144_000.0)  # 2026-03-10T12:00:00Z, an hour boundary
+
+
+@pytest.fixture
+def org() -> Org:
+    org = Org(slug="acme", created=1_700_000_000.0)
+    org.add_project("api", project_id="1")
+    return org
+
+
+@pytest.fixture
+def exporter(org, clock):
+    """Make an Exporter against the simulated org; simulator, client and pollers share the fake clock."""
+    made = []
+
+    def make(**settings) -> Exporter:
+        server = SimulatorServer(org, port=0, token=TOKEN, clock=clock)
+        server.start()
+        config = Config(sentry_url=server.url, org=org.slug, token=TOKEN, releases_per_project=0, **settings)
+        client = SentryClient(server.url, TOKEN, requests_per_second=1000, max_attempts=1)
+        made.append((server, client))
+        return Exporter(config, client=client, clock=clock)
+
+    yield make
+    for server, client in made:
+        client.close()
+        server.stop()
+
+
+def run(exporter: Exporter, poller: str) -> None:
+    """One run of the named poller, through the exporter's own run_poller; it must succeed."""
+    job = next(job for job in exporter.jobs if job.poller.name == poller)
+    assert exporter.run_poller(job.poller), f"the {poller} poll failed"
+
+
+def sample(exporter: Exporter, name: str, **labels: str) -> float | None:
+    return exporter.registry.get_sample_value(name, labels)
