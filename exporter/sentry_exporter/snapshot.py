@@ -13,8 +13,11 @@ from typing import Mapping
 
 from .pollers.impact import ImpactResult
 from .pollers.issues import IssuesResult
+from .pollers.monitors import MonitorsResult
 from .pollers.releases import ReleasesResult
 from .pollers.stats import StatsResult
+from .pollers.uptime import UptimeResult
+from .pollers.uptime_results import UptimeResultsResult
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,12 @@ class PollerState:
     runs: int = 0
     failures: int = 0
     trace_id: str | None = None       # of the latest run: an exemplar links the metric to its trace
+    unsupported: str | None = None    # why this token or server cannot answer it (errors.Unsupported)
+
+    @property
+    def counts(self) -> bool:
+        """Whether the poller counts for sentry_up and /readyz: an unsupported one does not."""
+        return self.unsupported is None
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,9 @@ class Results:
     stats: StatsResult | None = None
     releases: ReleasesResult | None = None
     impact: ImpactResult | None = None
+    monitors: MonitorsResult | None = None
+    uptime: UptimeResult | None = None
+    uptime_results: UptimeResultsResult | None = None
 
 
 POLLERS = tuple(f.name for f in fields(Results))
@@ -58,13 +70,15 @@ class SnapshotStore:
         return self._snapshot
 
     def record(self, poller: str, ok: bool, duration: float, at: float, result: object = None,
-               trace_id: str | None = None) -> None:
-        """The outcome of one run; `result` (of the poller's Results field type) only counts when ok."""
+               trace_id: str | None = None, unsupported: str | None = None) -> None:
+        """The outcome of one run; `result` (of the poller's Results field type) only counts when ok.
+        `unsupported` is the reason a failed run cannot succeed on this token or server."""
         with self._lock:
             before = self._snapshot
             state = before.pollers[poller]
             state = replace(state, ok=ok, ran=True, duration=duration, runs=state.runs + 1,
-                            failures=state.failures + (not ok), trace_id=trace_id)
+                            failures=state.failures + (not ok), trace_id=trace_id,
+                            unsupported=None if ok else unsupported)
             results = before.results
             if ok:
                 state = replace(state, last_success=at)
@@ -72,5 +86,5 @@ class SnapshotStore:
             self._snapshot = Snapshot(MappingProxyType({**before.pollers, poller: state}), results)
 
     def ready(self) -> bool:
-        """At least one successful poll of every poller: the data is whole."""
-        return all(s.last_success is not None for s in self._snapshot.pollers.values())
+        """At least one successful poll of every poller that this Sentry supports: the data is whole."""
+        return all(s.last_success is not None for s in self._snapshot.pollers.values() if s.counts)

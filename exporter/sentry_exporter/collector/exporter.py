@@ -14,8 +14,15 @@ from .family import gauge
 
 def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
     states = snapshot.pollers
-    yield gauge("sentry_up", "1 when the latest run of every poller succeeded, else 0.",
-                value=float(all(s.ok for s in states.values())))
+    yield gauge("sentry_up", "1 when the latest run of every supported poller succeeded, else 0.",
+                value=float(all(s.ok for s in states.values() if s.counts)))
+    unsupported = GaugeMetricFamily("sentry_poll_unsupported", "1 for a poller this token or Sentry cannot answer "
+                                    "(forbidden, not_found, rejected); left out of sentry_up and /readyz.",
+                                    labels=["poller", "reason"])
+    for name, state in sorted(states.items()):
+        if state.unsupported:
+            unsupported.add_metric([name, state.unsupported], 1)
+    yield unsupported
     yield gauge("sentry_exporter_demo", "1 when the data comes from the built-in demo simulator, not Sentry.",
                 value=float(config.demo))
     build = GaugeMetricFamily("sentry_exporter_build_info", "Exporter version.", labels=["version"])

@@ -48,5 +48,23 @@ class ContractError(SentryError):
         return self.endpoint, self.detail
 
 
+class Unsupported(SentryError):
+    """This token or server cannot answer a poller at all (403, 404, or a 400 for a dataset it does not
+    know): the poller is left out of sentry_up and /readyz and says why in sentry_poll_unsupported."""
+
+    def __init__(self, endpoint: str, reason: str, status: int | None):
+        super().__init__(endpoint, f"unsupported here ({reason}, HTTP {status})", status)
+        self.reason = reason
+
+
+def unsupported(error: SentryError) -> Unsupported | None:
+    """The Unsupported that `error` means for an optional endpoint, or None when it is a failure.
+    401 stays an AuthError: a token Sentry does not know fails every poller alike."""
+    reason = {403: "forbidden", 404: "not_found", 400: "rejected"}.get(error.status)
+    if reason is None or isinstance(error, Unsupported):
+        return None
+    return Unsupported(error.endpoint, reason, error.status)
+
+
 class MalformedResponse(SentryError):
     """The body was not the JSON shape the contract promises."""
