@@ -16,10 +16,13 @@ from .config import Config
 from .directory import ProjectDirectory
 from .pollers.impact import ImpactPoller
 from .pollers.issues import IssuesPoller
+from .pollers.monitors import MonitorsPoller
 from .pollers.releases import ReleasesPoller
 from .pollers.stats import StatsPoller
+from .pollers.uptime import UptimePoller
+from .pollers.uptime_results import UptimeResultsPoller
 from .sentry.client import SentryClient
-from .sentry.errors import AuthError, SentryError
+from .sentry.errors import AuthError, SentryError, Unsupported
 from .server import Access, make_handler, serve
 from .snapshot import SnapshotStore
 from .telemetry import tracing
@@ -55,10 +58,19 @@ class Exporter:
         ]
         if config.releases_per_project:
             self.jobs.append(Scheduled(ReleasesPoller(self.client, config.org, directory,
-                                                      config.releases_per_project, filtered),
+                                                      config.releases_per_project, filtered, config.deploy_calls),
                                        config.releases_interval))
+        project_ids = (lambda: [p.id for p in directory.get()]) if filtered else (lambda: ["-1"])
+        if config.monitors_interval:
+            self.jobs.append(Scheduled(MonitorsPoller(self.client, config.org, project_ids,
+                                                      config.monitors_checkin_calls, clock), config.monitors_interval))
+        if config.uptime_interval:
+            self.jobs.append(Scheduled(UptimePoller(self.client, config.org, directory, project_ids),
+                                       config.uptime_interval))
+        if config.uptime_results_interval:
+            self.jobs.append(Scheduled(UptimeResultsPoller(self.client, config.org, project_ids, clock),
+                                       config.uptime_results_interval))
         if config.impact_tags:
-            project_ids = (lambda: [p.id for p in directory.get()]) if filtered else (lambda: ["-1"])
             self.jobs.append(Scheduled(ImpactPoller(self.client, config.org, config.impact_tags, config.label_tags,
                                                     config.impact_top, project_ids, config.max_issue_series),
                                        config.impact_interval))
@@ -69,9 +81,15 @@ class Exporter:
 
     def run_poller(self, poller: Poller) -> bool:
         started, t0 = self._clock(), time.monotonic()
+        reason = None
         with tracing.span(f"poll {poller.name}", poller=poller.name, org=self.config.org) as span:
             try:
                 result = poller.poll()
+            except Unsupported as e:
+                span.fail()
+                if self.store.current().pollers[poller.name].unsupported != e.reason:  # said once per change
+                    log.warning("poller unsupported: %s", e, extra={"poller": poller.name, "reason": e.reason})
+                ok, result, reason = False, None, e.reason
             except AuthError as e:
                 span.fail()
                 if not self._auth_reported:  # said once, clearly; repeating it every poll helps nobody
@@ -91,7 +109,7 @@ class Exporter:
                 self._auth_reported = False
             duration = time.monotonic() - t0
             span.set("poll.duration_seconds", duration)
-            self.store.record(poller.name, ok, duration, started, result, trace_id=span.trace_id)
+            self.store.record(poller.name, ok, duration, started, result, trace_id=span.trace_id, unsupported=reason)
             if ok:
                 log.info("poll done", extra={"poller": poller.name, "duration_seconds": round(duration, 3)})
         return ok

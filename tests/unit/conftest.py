@@ -7,7 +7,7 @@ import pytest
 from sentry_exporter.app import Exporter
 from sentry_exporter.config import Config
 from sentry_exporter.sentry.client import SentryClient
-from sentry_simulator import FakeClock, Org, SimulatorServer
+from sentry_simulator import Behaviour, FakeClock, Org, SimulatorServer
 from tools import TOKEN
 
 
@@ -28,10 +28,11 @@ def exporter(org, clock):
     """Make an Exporter against the simulated org; simulator, client and pollers share the fake clock."""
     made = []
 
-    def make(**settings) -> Exporter:
-        server = SimulatorServer(org, port=0, token=TOKEN, clock=clock)
+    def make(behaviour: Behaviour | None = None, **settings) -> Exporter:
+        """`behaviour` stays the server's: a test may change it between polls."""
+        server = SimulatorServer(org, port=0, token=TOKEN, clock=clock, behaviour=behaviour)
         server.start()
-        config = Config(sentry_url=server.url, org=org.slug, token=TOKEN, releases_per_project=0, **settings)
+        config = Config(sentry_url=server.url, org=org.slug, token=TOKEN, **{"releases_per_project": 0, **settings})
         client = SentryClient(server.url, TOKEN, requests_per_second=1000, max_attempts=1)
         made.append((server, client))
         return Exporter(config, client=client, clock=clock)
