@@ -15,14 +15,14 @@ from tools import ExporterProcess, wait_for
 EXPORTER_ENV = {"SENTRY_DEMO": "1", "SENTRY_IMPACT_TAGS": "workspace_id", "SENTRY_ISSUE_LABEL_TAGS": "release_stage",
                 "SENTRY_QUOTA_BUDGETS": "error=100000,transaction=500000", "SENTRY_POLL_INTERVAL_SECONDS": "2",
                 "SENTRY_ENVIRONMENTS": "production,staging"}
-POLLERS = {"issues", "stats", "impact", "releases"}
+POLLERS = {"issues", "stats", "impact", "releases", "monitors", "uptime", "uptime_results"}
 # Labels Prometheus adds to every scraped series, and the series it makes itself.
 TARGET_LABELS = {"job", "instance"}
 PROMETHEUS_SERIES = {"up": TARGET_LABELS}
 # Families the exporter declares but the demo leaves without samples during the test (no new issue
 # for 90 s; the demo's fake Sentry sends no rate-limit headers): their names are checked, their
 # labels cannot be.  Any other declared-but-empty family that a rule reads fails the test.
-EMPTY_IN_DEMO = {"sentry_issue_transitions_total"}
+EMPTY_IN_DEMO = {"sentry_issue_transitions_total", "sentry_poll_unsupported"}  # the demo answers every poller
 UNKNOWN_LABELS = {"*"}
 # `query "expr"` and `printf "expr" args | query` in annotation templates.
 TEMPLATE_QUERY = re.compile(r'query "((?:[^"\\]|\\.)+)"|printf "((?:[^"\\]|\\.)+)"[^|}]*\| query')
