@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import re
 
-from .context import Request, Response, paged, selected_environments, selected_projects
+from .context import Request, Response, paged
+from .discover import discover_query, sort_rows
 from .errors import ApiError
 from .monitoring import UptimeCheck, UptimeMonitor
-from .pagination import generic_offset_page, parse_cursor, parse_per_page
+from .pagination import generic_offset_page
 from .search import split_values, tokenize
-from .timeutil import DAY, iso_s, window_from_params
-
-MAX_FIELDS = 20
-DEFAULT_PERIOD = 14 * DAY  # as the errors dataset here (UNCERTAIN)
+from .timeutil import iso_s
 INTEGER_COLUMNS = ("project.id", "check_duration_us", "request_duration_us", "http_status_code", "incident_status",
                    "scheduled_check_time_us", "actual_check_time_us")
 STRING_COLUMNS = ("project", "environment", "region", "subscription_id", "check_id", "guid", "check_status",
@@ -72,33 +70,18 @@ def uptime_results(request: Request) -> Response:
             return Response(None, 404)
         raise ApiError(status, "You do not have permission to perform this action." if status == 403
                        else "dataset must be one of: errors, discover")
-    names = request.params.get("field", [])
-    if not names:
-        raise ApiError(400, "No columns selected")
-    if len(names) > MAX_FIELDS:
-        raise ApiError(400, "You can view up to 20 fields at a time. Please delete some and try again.")
-    columns = [_Column(name) for name in names]
-    sort = request.first("sort")
-    if sort and sort.lstrip("-") not in names:
-        raise ApiError(400, f"Cannot order by a field that is not selected: {sort.lstrip('-')!r}")
-    per_page = parse_per_page(request.params)
-    cursor = parse_cursor(request.params)
-    projects = {p.id for p in selected_projects(request)}
-    environments = selected_environments(request)
-    start, end = window_from_params(request.params, request.now, DEFAULT_PERIOD)
+    query = discover_query(request, _Column)
     conditions = _conditions(request.first("query", ""))
-    matching = [(m, c) for m in request.org.uptime_monitors.values() if m.project.id in projects
-                for c in m.checks if start <= c.timestamp <= end
-                and (not environments or c.environment in environments)
+    matching = [(m, c) for m in request.org.uptime_monitors.values() if m.project.id in query.projects
+                for c in m.checks if query.start <= c.timestamp <= query.end
+                and (not query.environments or c.environment in query.environments)
                 and all(cond(m, c) for cond in conditions)]
-    rows = _rows(columns, matching)
-    if sort:
-        name = sort.lstrip("-")
-        rows.sort(key=lambda row: (row[name] is None, row[name]), reverse=sort.startswith("-"))
-    page = generic_offset_page(rows, cursor, per_page)
-    meta = {"fields": {c.name: c.type for c in columns},
+    rows = _rows(query.columns, matching)
+    sort_rows(rows, query.sort)
+    page = generic_offset_page(rows, query.cursor, query.per_page)
+    meta = {"fields": {c.name: c.type for c in query.columns},
             "units": {c.name: "microsecond" if c.argument.endswith("_us") and c.aggregate != "count" else None
-                      for c in columns},
+                      for c in query.columns},
             "isMetricsData": False, "isMetricsExtractedData": False, "dataset": "uptime_results"}
     return paged(request, page, {"data": page.items, "meta": meta})
 
