@@ -117,6 +117,7 @@ def test_calls_per_run_one_per_100_monitors_plus_capped_check_ins(exporter, org,
     before = dict(e.client.stats.copy()[0])
     run(e, "monitors")
     assert _calls(e, before) == {"monitors": 2, "checkins": 100}  # 152 monitors on 2 pages; the cap of 100
+    assert sample(e, "sentry_monitor_checkins_deferred") == 51
     before = dict(e.client.stats.copy()[0])
     run(e, "monitors")
     assert _calls(e, before) == {"monitors": 2, "checkins": 51}  # the deferred ones; sitemap never changed

@@ -54,4 +54,6 @@ def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
                                  labels=LABELS, unit="")
     for key, seconds in sorted(r.last_duration.items()):
         duration.add_metric(list(key), seconds)
-    yield from (checkins, duration)
+    deferred = GaugeMetricFamily("sentry_monitor_checkins_deferred", "Changed monitors whose check-ins wait for a "
+                                 "later run (SENTRY_MONITORS_MAX_CHECKIN_CALLS a run).", value=r.deferred)
+    yield from (checkins, duration, deferred)

@@ -49,6 +49,10 @@ class Monitor:
     team: str                               # the owner team's slug; "" for a user or no owner
     environments: tuple[MonitorEnvironment, ...]   # empty until the monitor's first check-in
 
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.project, self.slug
+
 
 @dataclass(frozen=True)
 class MonitorsResult:
@@ -60,8 +64,9 @@ class MonitorsResult:
 
 @dataclass
 class _Counting:
-    seen: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # monitor -> check-in id -> statuses
-    fingerprints: dict[str, tuple] = field(default_factory=dict)        # monitor -> environments as last read
+    # Keyed by (project, slug): a slug is unique per project (Monitor.Meta.unique_together), not per org.
+    seen: dict[tuple[str, str], dict[str, set[str]]] = field(default_factory=dict)  # check-in id -> statuses
+    fingerprints: dict[tuple[str, str], tuple] = field(default_factory=dict)  # environments as last read
     counts: Counter = field(default_factory=Counter)
     durations: dict[tuple[str, str, str], float] = field(default_factory=dict)
     previous_run: float | None = None
@@ -79,13 +84,13 @@ class MonitorsPoller:
         now = self._clock()
         listed = self._list()
         state = self._state
-        changed = [(m, fp) for m, fp in listed if state.fingerprints.get(m.slug) != fp and m.environments]
+        changed = [(m, fp) for m, fp in listed if state.fingerprints.get(m.key) != fp and m.environments]
         for monitor, fingerprint in changed[: self._max_calls]:
             self._count(monitor)
-            state.fingerprints[monitor.slug] = fingerprint
+            state.fingerprints[monitor.key] = fingerprint
         deferred = max(len(changed) - self._max_calls, 0)
         monitors = tuple(m for m, _ in listed)
-        self._forget_gone({m.slug for m in monitors})
+        self._forget_gone({m.key for m in monitors})
         state.previous_run = now
         checkins = dict(state.counts)
         for monitor in monitors:  # every status of every environment from 0, so the first increase shows
@@ -144,7 +149,7 @@ class MonitorsPoller:
         if not isinstance(body, list):
             self._client.stats.count_malformed("checkins")
             raise MalformedResponse("checkins", "expected a list of check-ins")
-        known = state.seen.get(monitor.slug)
+        known = state.seen.get(monitor.key)
         new_monitor = known is None
         seen: dict[str, set[str]] = {}
         newest_finished: dict[str, float] = {}
@@ -162,18 +167,19 @@ class MonitorsPoller:
                     state.counts[(monitor.project, monitor.slug, environment, status)] += 1
             if status != "in_progress" and duration_ms is not None and environment not in newest_finished:
                 newest_finished[environment] = duration_ms / 1000
-        state.seen[monitor.slug] = seen  # ids older than the newest 100 never come back on this page
+        state.seen[monitor.key] = seen  # ids older than the newest 100 never come back on this page
         for environment, seconds in newest_finished.items():
             state.durations[(monitor.project, monitor.slug, environment)] = seconds
 
-    def _forget_gone(self, slugs: set[str]) -> None:
+    def _forget_gone(self, keys: set[tuple[str, str]]) -> None:
+        """A deleted monitor's series go with it."""
         state = self._state
-        for slug in set(state.seen) - slugs:
-            del state.seen[slug]
-            state.fingerprints.pop(slug, None)
-        for key in [k for k in state.counts if k[1] not in slugs]:
+        for key in set(state.seen) - keys:
+            del state.seen[key]
+            state.fingerprints.pop(key, None)
+        for key in [k for k in state.counts if k[:2] not in keys]:
             del state.counts[key]
-        for key in [k for k in state.durations if k[1] not in slugs]:
+        for key in [k for k in state.durations if k[:2] not in keys]:
             del state.durations[key]
 
 
