@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 OUTCOMES = ("success", "failure", "missed_window")   # CheckStatus of the uptime results schema
 LAG = 60.0
 LATEST_WINDOW = 3600.0
+FORGET_AFTER = 86400.0
 KEY = ("project", "environment", "original_url")
 
 
@@ -68,11 +69,20 @@ class UptimeResultsPoller:
             self._start = end
         self._counts.update(counts)
         self._latest.update(latest)
+        self._forget(end - FORGET_AFTER)
         checks = dict(self._counts)
-        for project, environment, url in self._latest:  # from 0, so the first increase shows
+        for key in {*self._latest, *(k[:3] for k in self._counts)}:  # from 0, so the first increase shows
             for outcome in OUTCOMES:
-                checks.setdefault((project, environment, url, outcome), 0)
+                checks.setdefault((*key, outcome), 0)
         return UptimeResultsResult(checks, dict(self._latest))
+
+    def _forget(self, before: float) -> None:
+        """A monitor without a check for a day (deleted, or its URL changed) leaves with its series."""
+        gone = {k for k, check in self._latest.items() if check.timestamp is None or check.timestamp < before}
+        for key in gone:
+            del self._latest[key]
+        for key in [k for k in self._counts if k[:3] in gone]:
+            del self._counts[key]
 
     def _query(self, fields: list[str], extra: list[tuple[str, str]]) -> list[dict]:
         params = [("dataset", "uptime_results"), ("per_page", "100")] + [("field", f) for f in fields] + extra \
