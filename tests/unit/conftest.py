@@ -29,8 +29,9 @@ def exporter(org, clock):
     made = []
 
     def make(behaviour: Behaviour | None = None, **settings) -> Exporter:
-        """`behaviour` stays the server's: a test may change it between polls."""
-        server = SimulatorServer(org, port=0, token=TOKEN, clock=clock, behaviour=behaviour)
+        """`behaviour` stays the server's: a test may change it between polls. `make.server` is the
+        simulator of the exporter made last (for its faults and request log)."""
+        server = make.server = SimulatorServer(org, port=0, token=TOKEN, clock=clock, behaviour=behaviour)
         server.start()
         config = Config(sentry_url=server.url, org=org.slug, token=TOKEN, **{"releases_per_project": 0, **settings})
         client = SentryClient(server.url, TOKEN, requests_per_second=1000, max_attempts=1)

@@ -209,3 +209,19 @@ def test_deploys_are_read_only_when_last_deploy_changes(exporter, org, clock):
     before = dict(e.client.stats.copy()[0])
     run(e, "releases")
     assert "deploys" not in _calls(e, before)
+
+
+@pytest.mark.parametrize("endpoint, poller", [("monitors", "monitors"), ("checkins", "monitors"),
+                                              ("detectors", "uptime"), ("uptime_results", "uptime_results"),
+                                              ("deploys", "releases")])
+@pytest.mark.parametrize("fault", [{"malformed": True}, {"html_error": True}, {"status": 500}])
+def test_a_bad_answer_fails_the_poll_and_keeps_metrics_up(exporter, org, clock, endpoint, poller, fault):
+    e = exporter(releases_per_project=3, deploy_calls=10, **PER_RUN)
+    org.create_deploy("api@1.0.0", "staging", finished=clock() - 60)  # two deploys: the releases run reads them
+    org.record_checkin("export", "ok", at=clock() - 1, duration_ms=5)  # the monitor changed: check-ins are read
+    exporter.server.faults.set(endpoint=endpoint, **fault)
+    job = next(j for j in e.jobs if j.poller.name == poller)
+    assert not e.run_poller(job.poller)
+    assert sample(e, "sentry_poll_success", poller=poller) == 0
+    assert sample(e, "sentry_poll_unsupported", poller=poller, reason="not_found") is None
+    assert b"sentry_up 0.0" in e.exposition()
