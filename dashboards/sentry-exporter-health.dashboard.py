@@ -1,7 +1,7 @@
 """Exporter & stack health: is the data fresh, how hard does the exporter hit Sentry's API."""
-from common import (EXPORTER_LOGS, EXPORTER_TRACES, EXPORTER_UP, GREEN, LOKI, ORANGE, RED, TEMPO, YELLOW, bargauge,
-                    dashboard, explore_url, link, logs, prom, stat, state_timeline, steps, timeseries, trace_search,
-                    value_text, variable)
+from common import (BLUE, EXPORTER_LOGS, EXPORTER_TRACES, EXPORTER_UP, GREEN, LOKI, ORANGE, RED, TEMPO, YELLOW,
+                    bargauge, dashboard, explore_url, link, logs, prom, stat, state_timeline, steps, timeseries,
+                    trace_search, value_text, variable)
 
 POLLER = 'poller=~"$poller"'
 ENDPOINT = 'endpoint=~"$endpoint"'
@@ -32,7 +32,7 @@ data_age = stat(
 
 projects = stat(
     "Projects polled", "Number of Sentry projects the exporter polls.",
-    [prom("max(sentry_projects)", instant=True)], unit="short",
+    [prom("sum(sentry_projects)", instant=True)], unit="short",
 )
 
 truncated = stat(
@@ -47,9 +47,14 @@ version = stat(
 )
 
 poll_success = state_timeline(
-    "Poll success per poller", "Whether the latest run of each poller succeeded, over time.",
-    [prom(f"sentry_poll_success{{{POLLER}}}", legend="{{poller}}")],
-    mappings=value_text({1: ("OK", GREEN), 0: ("FAILED", RED)}), thresholds=steps((None, RED), (1, GREEN)),
+    "Poll success per poller", "Whether the latest run of each poller succeeded, over time. UNSUPPORTED: this "
+    "Sentry cannot serve the poller (a plan without the feature, a version without the endpoint); it has no "
+    "data and is left out of sentry_up, /readyz and SentryDataStale. The reason label of "
+    "sentry_poll_unsupported and the exporter log say why.",
+    [prom(f"sentry_poll_success{{{POLLER}}} or on (instance, poller) 2 * sentry_poll_unsupported{{{POLLER}}}",
+          legend="{{poller}}")],
+    mappings=value_text({1: ("OK", GREEN), 0: ("FAILED", RED), 2: ("UNSUPPORTED", BLUE)}),
+    thresholds=steps((None, RED), (1, GREEN), (2, BLUE)),
 )
 
 age_per_poller = bargauge(
@@ -117,7 +122,7 @@ dashboard = dashboard(
     links=[link("Exporter logs (Explore)", LOGS_URL, new_tab=False),
            link("Exporter traces (Explore)", TRACES_URL, new_tab=False)],
     variables=[
-        variable("poller", "Poller", "sentry_poll_success", "poller", "Poll job: projects, issues, stats, …"),
+        variable("poller", "Poller", "sentry_polls_total", "poller", "Poll job: projects, issues, stats, …"),
         variable("endpoint", "Endpoint", "sentry_api_requests_total", "endpoint", "Sentry API endpoint group"),
     ],
     rows=[

@@ -90,7 +90,7 @@ over_threshold = table(
 escalating_list = table(
     "Escalating top issues", "Top issues currently escalating, with events in the window and owner. "
     "Click a row to open the issue in Sentry.",
-    [prom('sentry_issue_events{project=~"$project"} * on(issue, project) '
+    [prom('sentry_issue_window_events{project=~"$project"} * on(issue, project) '
           f'group_left(title, assignee, permalink) {ESCALATING_INFO}',
           table=True)],
     unit="short", sort_by="Events",

@@ -73,7 +73,7 @@ issue_events_per_project = timeseries(
 top_issues = table(
     "Top issues", "The exporter's top issues by events in the window, with users, first/last seen "
     "and assignee. Click a row to open the issue in Sentry.",
-    [prom(f"sentry_issue_events{{project=~\"$project\"}} * on(issue, project) "
+    [prom(f"sentry_issue_window_events{{project=~\"$project\"}} * on(issue, project) "
           f"group_left(title, level, assignee, permalink) {INFO}", table=True),
      prom(per_issue("sentry_issue_users"), table=True),
      prom(per_issue("sentry_issue_first_seen_timestamp_seconds", scale="1000 * "), table=True),

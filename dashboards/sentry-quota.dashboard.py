@@ -90,7 +90,7 @@ budget_used = gauge(
     "Quota budget used", "Accepted events this period as a share of the configured budget per category "
     "(sentry_quota_budget_events).",
     [prom('sum by (category) (sentry_events_total{category=~"$category", outcome="accepted"}) '
-          '/ on (category) (sentry_quota_budget_events{category=~"$category"} > 0)',
+          '/ on (category) max by (category) (sentry_quota_budget_events{category=~"$category"} > 0)',
           legend="{{category}}", instant=True)],
     unit="percentunit", thresholds=steps((None, GREEN), (0.8, YELLOW), (1, RED)), max_value=1.2,
 )

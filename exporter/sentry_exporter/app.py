@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from .collector import SentryCollector
 from .config import Config
 from .directory import ProjectDirectory
+from .pollers import Unsupported
 from .pollers.impact import ImpactPoller
 from .pollers.issues import IssuesPoller
 from .pollers.monitors import MonitorsPoller
@@ -22,7 +23,7 @@ from .pollers.stats import StatsPoller
 from .pollers.uptime import UptimePoller
 from .pollers.uptime_results import UptimeResultsPoller
 from .sentry.client import SentryClient
-from .sentry.errors import AuthError, SentryError, Unsupported
+from .sentry.errors import AuthError, ContractError, SentryError
 from .server import Access, make_handler, serve
 from .snapshot import SnapshotStore
 from .telemetry import tracing
@@ -71,30 +72,46 @@ class Exporter:
             self.jobs.append(Scheduled(UptimeResultsPoller(self.client, config.org, project_ids, clock),
                                        config.uptime_results_interval))
         if config.impact_tags:
-            self.jobs.append(Scheduled(ImpactPoller(self.client, config.org, config.impact_tags, config.label_tags,
-                                                    config.impact_top, project_ids, config.max_issue_series),
+            self.jobs.append(Scheduled(ImpactPoller(self.client, config.org, directory, filtered, config.impact_tags,
+                                                    config.label_tags, config.impact_top, config.max_issue_series),
                                        config.impact_interval))
         self.store = SnapshotStore(tuple(job.poller.name for job in self.jobs))
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(SentryCollector(self.store, self.client.stats, self.client.pacer.windows, config))
         self._auth_reported = False
+        self._intervals = {job.poller.name: job.interval for job in self.jobs}
+        self._said: set[object] = set()  # once-keys of ContractErrors and Unsupported reasons already logged
+
+    def _once(self, key: object) -> bool:
+        """True the first time `key` comes: a fault that repeats every poll is said once."""
+        first = key not in self._said
+        self._said.add(key)
+        return first
 
     def run_poller(self, poller: Poller) -> bool:
+        """One run; waits between retries fit in the poller's interval, so an overrun never delays the next."""
         started, t0 = self._clock(), time.monotonic()
-        reason = None
         with tracing.span(f"poll {poller.name}", poller=poller.name, org=self.config.org) as span:
             try:
-                result = poller.poll()
+                with self.client.deadline(self._intervals.get(poller.name, self.config.poll_interval)):
+                    result = poller.poll()
             except Unsupported as e:
-                span.fail()
-                if self.store.current().pollers[poller.name].unsupported != e.reason:  # said once per change
-                    log.warning("poller unsupported: %s", e, extra={"poller": poller.name, "reason": e.reason})
-                ok, result, reason = False, None, e.reason
+                span.set("poll.unsupported", e.reason)
+                if self._once((poller.name, e.reason)):
+                    log.warning("poller unsupported by this Sentry, the others go on: %s", e,
+                                extra={"poller": poller.name, "reason": e.reason})
+                self.store.record_unsupported(poller.name, e.reason, time.monotonic() - t0, trace_id=span.trace_id)
+                return False
             except AuthError as e:
                 span.fail()
                 if not self._auth_reported:  # said once, clearly; repeating it every poll helps nobody
                     log.error(str(e), extra={"poller": poller.name})
                     self._auth_reported = True
+                ok, result = False, None
+            except ContractError as e:
+                span.fail()
+                if self._once(e.once_key):  # the same request will be refused the same way every poll
+                    log.warning("poll failed: %s", e, extra={"poller": poller.name})
                 ok, result = False, None
             except SentryError as e:
                 span.fail()
@@ -109,13 +126,16 @@ class Exporter:
                 self._auth_reported = False
             duration = time.monotonic() - t0
             span.set("poll.duration_seconds", duration)
-            self.store.record(poller.name, ok, duration, started, result, trace_id=span.trace_id, unsupported=reason)
+            self.store.record(poller.name, ok, duration, started, result, trace_id=span.trace_id)
             if ok:
                 log.info("poll done", extra={"poller": poller.name, "duration_seconds": round(duration, 3)})
         return ok
 
     def poll_once(self) -> bool:
-        return all([self.run_poller(job.poller) for job in self.jobs])
+        """Every poller once; True when all that this Sentry can serve succeeded, as sentry_up says."""
+        for job in self.jobs:
+            self.run_poller(job.poller)
+        return self.store.current().up()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -11,10 +11,11 @@ from collections import Counter
 from typing import Protocol, Sequence, TypeVar
 
 # Metrics whose series come from individual issues, names or tag values: each is capped.
-GUARDED = ("sentry_issues", "sentry_issue_events", "sentry_issue_users", "sentry_issue_first_seen_timestamp_seconds",
-           "sentry_issue_last_seen_timestamp_seconds", "sentry_issue_info", "sentry_issue_tag_values")
+GUARDED = ("sentry_issues", "sentry_issue_window_events", "sentry_issue_users",
+           "sentry_issue_first_seen_timestamp_seconds", "sentry_issue_last_seen_timestamp_seconds",
+           "sentry_issue_info", "sentry_issue_tag_values")
 # The per-issue metrics and the Issue field each one shows (None: every issue has a series).
-PER_ISSUE = {"sentry_issue_events": "events", "sentry_issue_users": "users",
+PER_ISSUE = {"sentry_issue_window_events": "events", "sentry_issue_users": "users",
              "sentry_issue_first_seen_timestamp_seconds": "first_seen",
              "sentry_issue_last_seen_timestamp_seconds": "last_seen", "sentry_issue_info": None}
 ASSIGNEE = 4  # position of the assignee in a sentry_issues key: (project, level, substatus, priority, assignee, …)

@@ -29,12 +29,8 @@ class PollerState:
     runs: int = 0
     failures: int = 0
     trace_id: str | None = None       # of the latest run: an exemplar links the metric to its trace
-    unsupported: str | None = None    # why this token or server cannot answer it (errors.Unsupported)
-
-    @property
-    def counts(self) -> bool:
-        """Whether the poller counts for sentry_up and /readyz: an unsupported one does not."""
-        return self.unsupported is None
+    unsupported: str | None = None    # the reason, while this Sentry cannot serve the poller (pollers.Unsupported)
+    unsupported_runs: int = 0
 
 
 @dataclass(frozen=True)
@@ -57,6 +53,10 @@ class Snapshot:
     pollers: Mapping[str, PollerState]   # of the scheduled pollers
     results: Results = Results()
 
+    def up(self) -> bool:
+        """The latest run of every poller succeeded, leaving out those this Sentry cannot serve."""
+        return all(s.ok for s in self.pollers.values() if s.unsupported is None)
+
 
 class SnapshotStore:
     def __init__(self, pollers: tuple[str, ...]):
@@ -70,21 +70,32 @@ class SnapshotStore:
         return self._snapshot
 
     def record(self, poller: str, ok: bool, duration: float, at: float, result: object = None,
-               trace_id: str | None = None, unsupported: str | None = None) -> None:
-        """The outcome of one run; `result` (of the poller's Results field type) only counts when ok.
-        `unsupported` is the reason a failed run cannot succeed on this token or server."""
+               trace_id: str | None = None) -> None:
+        """The outcome of one run; `result` (of the poller's Results field type) only counts when ok."""
         with self._lock:
             before = self._snapshot
             state = before.pollers[poller]
             state = replace(state, ok=ok, ran=True, duration=duration, runs=state.runs + 1,
                             failures=state.failures + (not ok), trace_id=trace_id,
-                            unsupported=None if ok else unsupported)
+                            unsupported=None if ok else state.unsupported)
             results = before.results
             if ok:
                 state = replace(state, last_success=at)
                 results = replace(results, **{poller: result})
             self._snapshot = Snapshot(MappingProxyType({**before.pollers, poller: state}), results)
 
+    def record_unsupported(self, poller: str, reason: str, duration: float, trace_id: str | None = None) -> None:
+        """A run that found this Sentry cannot serve the poller: its data is gone, not stale, until a
+        later run succeeds (a plan upgrade, a newer version)."""
+        with self._lock:
+            before = self._snapshot
+            state = before.pollers[poller]
+            state = replace(state, ok=False, ran=True, duration=duration, runs=state.runs + 1,
+                            unsupported_runs=state.unsupported_runs + 1, trace_id=trace_id, unsupported=reason,
+                            last_success=None)
+            results = replace(before.results, **{poller: None})
+            self._snapshot = Snapshot(MappingProxyType({**before.pollers, poller: state}), results)
+
     def ready(self) -> bool:
-        """At least one successful poll of every poller that this Sentry supports: the data is whole."""
-        return all(s.last_success is not None for s in self._snapshot.pollers.values() if s.counts)
+        """At least one successful poll of every poller this Sentry can serve: the data is whole."""
+        return all(s.last_success is not None for s in self._snapshot.pollers.values() if s.unsupported is None)

@@ -53,7 +53,8 @@ class SimulatorServer:
 
     ``rate_limit_per_second=None`` is self-hosted: the middleware returns early there, so no
     rate-limit headers and no 429s (§0.5). A number is sentry.io: the group-default bucket allows that
-    many requests a second per caller, shared by issues, releases, sessions and projects.
+    many requests a second per caller, shared by issues, sessions and projects (releases, stats_v2 and
+    events have buckets of their own: control.py OWN_BUCKETS).
     Tokens starting ``sntrys_`` are org auth tokens (§0.2); any other accepted token is a user token.
     """
 

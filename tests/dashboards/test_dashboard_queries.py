@@ -155,7 +155,7 @@ def test_rate_limited_this_period_equals_the_simulator(stack):
 def test_top_issues_table_rows_carry_events_title_and_permalink(stack):
     prometheus, exporter = stack
     result, events = settled(prometheus, exporter, target_expr(prometheus, "sentry-overview", "Top issues"),
-                             "sentry_issue_events")
+                             "sentry_issue_window_events")
     info = {dict(k)["issue"]: dict(k) for k in sample_values(exporter.metrics(), "sentry_issue_info")}
     assert series_values(result, "issue", "project") == by_label(events, "issue", "project")
     for row in result:

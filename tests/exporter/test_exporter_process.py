@@ -48,11 +48,11 @@ def test_top_issues_and_info(make_sim, make_exporter):
     org, server = make_sim()
     text = make_exporter(server, SENTRY_TOP_ISSUES="5").wait_ready().metrics()
     top = org.truth_top_issues(PERIOD_14D, time.time(), n=5)
-    events = sample_values(text, "sentry_issue_events")
+    events = sample_values(text, "sentry_issue_window_events")
     assert len(events) == 5
     for issue in top:
         stats = org.truth_issue_window(issue.id, time.time() - PERIOD_14D, time.time())
-        assert value(text, "sentry_issue_events", issue=issue.short_id) == stats.count
+        assert value(text, "sentry_issue_window_events", issue=issue.short_id) == stats.count
     info = sample_values(text, "sentry_issue_info")
     assert {dict(k)["issue"] for k in info} == {i.short_id for i in top}
 

@@ -27,13 +27,15 @@ def test_impact_values_and_labels_match_truth_with_a_fixed_cost(make_sim, make_e
         assert labels["assignee"] != "unknown"
 
 
-def test_impact_cost_does_not_grow_with_n(make_sim, make_exporter):
-    for top in ("5", "100"):
+def test_impact_cost_is_one_ranking_and_a_page_per_100_label_rows(make_sim, make_exporter):
+    for top, label_pages in (("5", 1), ("100", 2)):
         org, server = make_sim()
         exporter = make_exporter(server, SENTRY_IMPACT_TAGS="workspace_id", SENTRY_ISSUE_LABEL_TAGS="release_stage",
                                  SENTRY_IMPACT_TOP_ISSUES=top, SENTRY_IMPACT_INTERVAL_SECONDS="3600").wait_ready()
-        exporter.metrics()
-        assert len([r for r in server.request_log if r.endpoint == "events"]) == 2, top
+        text = exporter.metrics()
+        calls = [r for r in server.request_log if r.endpoint == "events"]
+        assert [("cursor" in r.params) for r in calls] == [False, False] + [True] * (label_pages - 1), top
+        assert all(labels["release_stage"] for labels, _ in rows(text, "sentry_issue_tag_values")), top
 
 
 def test_release_health_matches_truth(make_sim, make_exporter):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -93,14 +91,16 @@ def env_names(objects: list[dict]) -> set[str]:
     return {e["name"] for e in container(objects)["env"]}
 
 
-def exporter_env_vars() -> set[str]:
-    """Every environment variable the exporter reads as a setting: config.py's settings and secrets,
-    and the telemetry module's endpoints. (When the one config table lands, read it here instead.)"""
-    from sentry_exporter import config, telemetry
-    source = Path(telemetry.__file__).read_text(encoding="utf-8")
-    telemetry_vars = set(re.findall(r'\benviron\b[^\n]*?"([A-Z][A-Z0-9_]+)"', source))
-    assert telemetry_vars, "found no environment variables in the telemetry module"
-    return set(config.SETTINGS) | set(config.SECRETS) | telemetry_vars
+def exporter_settings() -> set[str]:
+    """The exporter's settings by environment variable: one per row of its config table (config.py)."""
+    from sentry_exporter import config
+    return {row.env for row in config.SETTINGS.values()}
+
+
+def exporter_variables() -> set[str]:
+    """Every environment variable the exporter reads: the settings, their aliases and *_FILE forms."""
+    from sentry_exporter import config
+    return config.variables()
 
 
 def rule_files() -> dict[str, dict]:

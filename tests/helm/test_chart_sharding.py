@@ -3,17 +3,23 @@ ServiceMonitors set, aggregate to what one unsharded exporter reports, within on
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import time
 
 import requests
 import yaml
 
-from helmchart import RELEASES, VARIANTS, merge, one, render
+from helmchart import DASHBOARDS_DIR, RELEASES, VARIANTS, merge, one, render
 from podrun import Pod
 from tools import free_port, require_tool, sample_values, stop_process, wait_for
 
-FAST = {"settings": {"SENTRY_POLL_INTERVAL_SECONDS": 1, "SENTRY_STATS_INTERVAL_SECONDS": 1}}
+FAST = {"settings": {"SENTRY_POLL_INTERVAL_SECONDS": 1, "SENTRY_STATS_INTERVAL_SECONDS": 1,
+                     "SENTRY_QUOTA_BUDGETS": "error=100000,transaction=500000"}}
+# Panels that read series every shard exposes (projects polled, the budget): they must aggregate
+# across shards instead of picking one shard's or matching two.
+SHARD_PANELS = [("sentry-exporter-health", "Projects polled"), ("sentry-quota", "Quota budget used")]
 RATE_TOLERANCE = 0.3  # rates depend on each scrape's timing; double counting would be off by 100 %
 
 
@@ -66,6 +72,14 @@ def recording_rules(groups: list[dict]) -> dict[str, bool]:
     return {name: name not in timed for name in exprs}
 
 
+def panel_query(dashboard: str, title: str) -> str:
+    """A generated dashboard panel's query, its template variables at Grafana's All (`.*`)."""
+    board = json.loads((DASHBOARDS_DIR / f"{dashboard}.json").read_text(encoding="utf-8"))
+    panel = next(p for row in board["panels"] for p in (row, *row.get("panels", [])) if p["title"] == title)
+    (target,) = panel["targets"]
+    return re.sub(r"\$\{?\w+\}?", ".*", target["expr"])
+
+
 def events_by_project(pods: list[Pod]) -> dict:
     totals: dict = {}
     for pod in pods:
@@ -97,8 +111,7 @@ def test_two_shards_aggregate_like_one_exporter_within_the_shared_budget(make_si
         unsharded = Prometheus(tmp_path / "prom-single", groups,
                                [(f"127.0.0.1:{reference.port('http')}", scrape_labels(single))])
         proms = [sharded, unsharded]
-        budget_start = time.time()
-        shared.clear_log()
+        budget_start, sent_before = time.time(), len(shared.request_log)
 
         # Events keep arriving in every project, so that the rates have something to show.
         first_issue = {}
@@ -114,7 +127,7 @@ def test_two_shards_aggregate_like_one_exporter_within_the_shared_budget(make_si
         wait_for(lambda: events_by_project(pods) == events_by_project([reference]) != {}, 60,
                  what="shards and the unsharded exporter to see the same events")
         budget_seconds = time.time() - budget_start
-        requests_sent = len(shared.request_log)
+        requests_sent = len(shared.request_log) - sent_before
         time.sleep(4)  # a few more scrapes and rule evaluations of the settled counters
 
         at = time.time() - 1
@@ -126,6 +139,10 @@ def test_two_shards_aggregate_like_one_exporter_within_the_shared_budget(make_si
             for labels, value in want.items():
                 tolerance = 1e-9 if exact else RATE_TOLERANCE
                 assert abs(got[labels] - value) <= tolerance * max(abs(value), 1e-9), (record, labels, got, want)
+        for dashboard, title in SHARD_PANELS:
+            expr = panel_query(dashboard, title)
+            got, want = sharded.query(expr, at), unsharded.query(expr, at)
+            assert want and got == want, f"{dashboard} / {title}: {expr} gives {got} for two shards, {want} for one"
         accepted = sharded.query("category:sentry_events_accepted:sum", at)
         assert accepted and all(v > 0 for v in accepted.values())
         assert sharded.query('count by (job) (up{job="sentry-exporter"})', at) == {(("job", "sentry-exporter"),): 2}

@@ -8,8 +8,9 @@ from tools import sample_values
 
 PERIOD_14D = 14 * 86400
 CAP = 60  # above the 44 series sentry_issues needs with every assignee folded
-GUARDED = ("sentry_issues", "sentry_issue_events", "sentry_issue_users", "sentry_issue_first_seen_timestamp_seconds",
-           "sentry_issue_last_seen_timestamp_seconds", "sentry_issue_info", "sentry_issue_tag_values")
+GUARDED = ("sentry_issues", "sentry_issue_window_events", "sentry_issue_users",
+           "sentry_issue_first_seen_timestamp_seconds", "sentry_issue_last_seen_timestamp_seconds",
+           "sentry_issue_info", "sentry_issue_tag_values")
 
 
 def wild_org():

@@ -118,3 +118,11 @@ def test_the_image_runs_as_a_non_root_user(dockerfile):
     text = "\n".join(stage)
     created = re.search(r"useradd[^\n]*--uid\s+(\d+)", text)
     assert created and (created.group(1) == user or f" {user}" in created.group(0)), "the user must exist"
+
+
+def test_no_test_imports_from_conftest():
+    """Every test directory has a conftest.py, so `from conftest import` binds to whichever was imported
+    first and breaks when directories run together: shared helpers live in modules with their own names."""
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("*.py")
+                 if re.search(r"^\s*(from conftest import|import conftest)", p.read_text(encoding="utf-8"), re.M)]
+    assert offenders == []

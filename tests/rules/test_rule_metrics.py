@@ -20,9 +20,9 @@ POLLERS = {"issues", "stats", "impact", "releases", "monitors", "uptime", "uptim
 TARGET_LABELS = {"job", "instance"}
 PROMETHEUS_SERIES = {"up": TARGET_LABELS}
 # Families the exporter declares but the demo leaves without samples during the test (no new issue
-# for 90 s; the demo's fake Sentry sends no rate-limit headers): their names are checked, their
-# labels cannot be.  Any other declared-but-empty family that a rule reads fails the test.
-EMPTY_IN_DEMO = {"sentry_issue_transitions_total", "sentry_poll_unsupported"}  # the demo answers every poller
+# for 90 s; the demo's Sentry serves every poller): their names are checked, their labels cannot be.
+# Any other declared-but-empty family that a rule reads fails the test.
+EMPTY_IN_DEMO = {"sentry_issue_transitions_total", "sentry_poll_unsupported"}
 UNKNOWN_LABELS = {"*"}
 # `query "expr"` and `printf "expr" args | query` in annotation templates.
 TEMPLATE_QUERY = re.compile(r'query "((?:[^"\\]|\\.)+)"|printf "((?:[^"\\]|\\.)+)"[^|}]*\| query')

@@ -1,11 +1,10 @@
-"""The standalone command works, and the simulator is fast enough for the 50k-issue benchmark."""
+"""The standalone command works, and the simulator pages the 50k-issue benchmark org correctly."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 import sys
-import time
 
 import requests
 from simapi import NOW, TOKEN, Api
@@ -49,23 +48,21 @@ def test_standalone_switches_reach_the_server():
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--listing-cut" in result.stderr
 
 
-def test_a_50k_org_builds_fast_and_pages_in_milliseconds():
-    started = time.perf_counter()
+def test_a_50k_org_pages_every_issue_once_in_sort_new_order():
+    """The 50k org the benchmark uses pages correctly; how fast it builds and pages is bench/simulator.py's."""
     org = build_org(projects=5, unresolved=50_000, resolved=0, ignored=0, seed=1, now=NOW)
-    built = time.perf_counter() - started
-    assert built < 10, f"building 50k issues took {built:.1f}s"
     with SimulatorServer(org, clock=FakeClock(NOW), token=TOKEN) as srv:
         api = Api(srv)
-        params = {"query": "is:unresolved", "statsPeriod": "14d", "limit": 100}
-        first = api.get("organizations/acme/issues/", params)  # pays for the one search
-        assert first.headers["X-Hits"] == "1000" and len(first.json()) == 100
-        pages, cursor = 0, None
-        started = time.perf_counter()
+        params = {"query": "is:unresolved", "statsPeriod": "14d", "limit": 100, "sort": "new"}
+        first = api.get("organizations/acme/issues/", params)
+        assert first.headers["X-Hits"] == "1000" and len(first.json()) == 100  # X-Hits is capped, as in Sentry
+        seen, firsts, response = [], [], first
         for _ in range(40):
-            page_params = dict(params, cursor=cursor) if cursor else params
-            response = api.get("organizations/acme/issues/", page_params)
-            assert len(response.json()) == 100
+            page = response.json()
+            assert len(page) == 100
+            seen += [issue["id"] for issue in page]
+            firsts += [issue["firstSeen"] for issue in page]
             cursor = re.search(r'rel="next"; results="true"; cursor="([^"]+)"', response.headers["Link"]).group(1)
-            pages += 1
-        per_page = (time.perf_counter() - started) / pages
-        assert per_page < 0.05, f"{per_page * 1000:.1f} ms per 100-issue page"
+            response = api.get("organizations/acme/issues/", dict(params, cursor=cursor))
+        assert len(set(seen)) == len(seen) == 4000
+        assert firsts == sorted(firsts, reverse=True)

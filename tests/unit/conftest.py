@@ -25,30 +25,23 @@ def org() -> Org:
 
 @pytest.fixture
 def exporter(org, clock):
-    """Make an Exporter against the simulated org; simulator, client and pollers share the fake clock."""
+    """Make an Exporter against the simulated org; simulator, client and pollers share the fake clock.
+    `exporter.servers[-1]` is the simulator of the latest one (its faults, its request log)."""
     made = []
 
     def make(behaviour: Behaviour | None = None, **settings) -> Exporter:
-        """`behaviour` stays the server's: a test may change it between polls. `make.server` is the
-        simulator of the exporter made last (for its faults and request log)."""
+        """`behaviour`: the simulator's switches (switches.py), which a test may flip between polls.
+        `make.server` is the simulator of the exporter made last (for its faults and request log)."""
         server = make.server = SimulatorServer(org, port=0, token=TOKEN, clock=clock, behaviour=behaviour)
         server.start()
         config = Config(sentry_url=server.url, org=org.slug, token=TOKEN, **{"releases_per_project": 0, **settings})
         client = SentryClient(server.url, TOKEN, requests_per_second=1000, max_attempts=1)
         made.append((server, client))
+        make.servers.append(server)
         return Exporter(config, client=client, clock=clock)
 
+    make.servers = []
     yield make
     for server, client in made:
         client.close()
         server.stop()
-
-
-def run(exporter: Exporter, poller: str) -> None:
-    """One run of the named poller, through the exporter's own run_poller; it must succeed."""
-    job = next(job for job in exporter.jobs if job.poller.name == poller)
-    assert exporter.run_poller(job.poller), f"the {poller} poll failed"
-
-
-def sample(exporter: Exporter, name: str, **labels: str) -> float | None:
-    return exporter.registry.get_sample_value(name, labels)

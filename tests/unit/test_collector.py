@@ -48,7 +48,7 @@ def test_an_issues_result_becomes_its_families(store):
     r = registry_of(store)
     assert r.get_sample_value("sentry_issues", {"project": "api", "level": "error", "substatus": "ongoing",
                                                 "priority": "high", "assignee": "ann"}) == 3
-    assert r.get_sample_value("sentry_issue_events", {"issue": "API-2", "project": "api"}) == 20
+    assert r.get_sample_value("sentry_issue_window_events", {"issue": "API-2", "project": "api"}) == 20
     assert r.get_sample_value("sentry_issue_transitions_total", {"project": "api", "level": "error",
                                                                  "transition": "new"}) == 1
     assert r.get_sample_value("sentry_issue_events_total", {"project": "api", "level": "error"}) == 7
@@ -110,11 +110,12 @@ def test_dropped_series_are_counted_where_the_result_is_capped(store):
     store.record("impact", True, 0.1, 1.0, ImpactResult(rows, (), dropped_tags))
     r = registry_of(store)
     dropped = {m: r.get_sample_value("sentry_series_dropped", {"metric": m}) for m in (
-        "sentry_issues", "sentry_issue_events", "sentry_issue_first_seen_timestamp_seconds", "sentry_issue_info",
+        "sentry_issues", "sentry_issue_window_events", "sentry_issue_first_seen_timestamp_seconds", "sentry_issue_info",
         "sentry_issue_tag_values", "sentry_issue_users")}
-    assert dropped == {"sentry_issues": 4, "sentry_issue_events": 2, "sentry_issue_first_seen_timestamp_seconds": 1,
-                       "sentry_issue_info": 2, "sentry_issue_tag_values": 2, "sentry_issue_users": 2}
-    assert r.get_sample_value("sentry_issue_events", {"issue": "API-2", "project": "api"}) is None
+    assert dropped == {"sentry_issues": 4, "sentry_issue_window_events": 2,
+                       "sentry_issue_first_seen_timestamp_seconds": 1, "sentry_issue_info": 2,
+                       "sentry_issue_tag_values": 2, "sentry_issue_users": 2}
+    assert r.get_sample_value("sentry_issue_window_events", {"issue": "API-2", "project": "api"}) is None
 
 
 def test_no_result_no_families_but_the_guard_reports_zeros(store):

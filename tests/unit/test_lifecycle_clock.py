@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import run, sample
+from inprocess import run, sample
 
 NEW = {"project": "api", "level": "error", "transition": "new"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from conftest import run, sample
+from inprocess import run, sample
 
 HOUR = 3600.0
 ACCEPTED = {"project": "api", "category": "error", "outcome": "accepted"}

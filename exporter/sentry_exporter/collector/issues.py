@@ -14,7 +14,7 @@ from .family import CACHED, filled
 
 ISSUE_LABELS = ["project", "level", "substatus", "priority", "assignee"]
 PER_ISSUE_HELP = {
-    "sentry_issue_events": "Events of a top issue in the issues window.",
+    "sentry_issue_window_events": "Events of a top issue in the issues window.",
     "sentry_issue_users": "Users affected by a top issue in the issues window.",
     "sentry_issue_first_seen_timestamp_seconds": "When a top issue was first seen.",
     "sentry_issue_last_seen_timestamp_seconds": "When a top issue was last seen.",

@@ -1,21 +1,37 @@
 """Who is hurt: distinct values of impact tags (workspace_id, tenant_id, …) for the top issues of 24h.
 
-Two Discover calls a run whatever N is: one ranks the top N issues of the last 24h with
-count_unique() of every impact tag; one reads the routing tags (release_stage, …) of those same
-issues, so a rule can say "a GA issue affects more than 2 workspaces".
+Two Discover queries a run: one ranks the top N issues of the last 24h with count_unique() of every
+impact tag; one reads the routing tags (release_stage, …) of those same issues, so a rule can say
+"a GA issue affects more than 2 workspaces". Discover answers one row per combination of the
+selected values, at most 100 a page (CONTRACT §0.12), so the second query reads page after page
+until every issue has its labels.
+
+Plans and versions (§0.10, §0.11): without Discover (a bare 404) the poller is unsupported; without
+global-views, a query over several projects is refused, so each project is asked on its own; a
+Sentry older than `dataset=errors` is asked without it, and the query leaves transactions out instead.
 """
 
 from __future__ import annotations
 
+import heapq
+from itertools import islice
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..cardinality import cap_tag_values
 from ..config import label_name
+from ..directory import Project, ProjectDirectory
 from ..parsing import count, label
 from ..sentry.client import SentryClient
-from ..sentry.errors import MalformedResponse
+from ..sentry.errors import ContractError, NotFound
+from . import Unsupported
+
+MAX_PER_PAGE = 100    # Discover's per_page cap (§0.12)
+MAX_LABEL_PAGES = 20  # 2,000 label rows at most, should a server never end the list
+ERRORS_ONLY = "!event.type:transaction"  # dataset=errors, said in the query of the default dataset
+
+Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -37,15 +53,19 @@ class ImpactResult:
 class ImpactPoller:
     name = "impact"
 
-    def __init__(self, client: SentryClient, org: str, impact_tags: tuple[str, ...], label_tags: tuple[str, ...],
-                 top: int, project_ids: Callable[[], list[str]], max_series: int):
-        self._client, self._org = client, org
+    def __init__(self, client: SentryClient, org: str, directory: ProjectDirectory, filter_projects: bool,
+                 impact_tags: tuple[str, ...], label_tags: tuple[str, ...], top: int, max_series: int):
+        self._client, self._org, self._directory, self._filter = client, org, directory, filter_projects
         self._impact_tags, self._label_tags, self._top, self._max_series = impact_tags, label_tags, top, max_series
-        self._project_ids = project_ids
+        self._per_project = False    # set once Sentry refuses a query over several projects (no global-views)
+        self._errors_dataset = True  # cleared once Sentry refuses dataset=errors (older self-hosted)
 
     def poll(self) -> ImpactResult:
         uniques = {tag: f"count_unique(tags[{tag}])" for tag in self._impact_tags}
-        rows = self._discover(["issue", "project", "count()", *uniques.values()], sort="-count()", per_page=self._top)
+        fields = ["issue", "project", "count()", *uniques.values()]
+        # The top N of each project hold the top N of all: merged by count when asked project by project.
+        tops = self._each_scope(lambda projects, _: next(self._pages(fields, self._top, "", projects), []))
+        rows = heapq.merge(*tops, key=lambda row: -(count(row.get("count()")) or 0))
         ranked, seen = [], set()
         for row in rows:
             issue, project = label(row.get("issue")), label(row.get("project"))
@@ -59,7 +79,9 @@ class ImpactPoller:
             seen.add(issue)
             ranked.append(ImpactRow(issue, project, events or 0,
                                     {tag: value or 0 for tag, value in counts.items()}, {}))
-        labels = self._labels([r.issue for r in ranked]) if self._label_tags and ranked else {}
+            if len(ranked) == self._top:
+                break
+        labels = self._labels(ranked) if self._label_tags and ranked else {}
         names = tuple(label_name(t) for t in self._label_tags)
         rows, dropped = cap_tag_values(
             [ImpactRow(r.issue, r.project, r.events, r.tag_values,
@@ -67,32 +89,69 @@ class ImpactPoller:
             self._max_series)
         return ImpactResult(rows, names, dropped)
 
-    def _labels(self, issues: list[str]) -> dict[str, dict[str, str]]:
-        """The most frequent value of each routing tag, per issue (one call for all issues)."""
+    def _labels(self, ranked: list[ImpactRow]) -> dict[str, dict[str, str]]:
+        """The most frequent value of each routing tag, per issue. Rows come one per combination of
+        values, sorted by count: read until every issue has every tag, or the rows end."""
         columns = [f"tags[{tag}]" for tag in self._label_tags]
-        rows = self._discover(["issue", *columns, "count()"], sort="-count()", per_page=100,
-                              query=f"issue:[{','.join(issues)}]")
         best: dict[str, dict[str, str]] = defaultdict(dict)
-        for row in rows:  # sorted by count, so the first value seen per issue is the most frequent
-            issue = label(row.get("issue"))
-            if not issue:
-                self._client.stats.count_malformed("events")
-                continue
-            for tag, column in zip(self._label_tags, columns):
-                value = label(row.get(column))
-                if value and tag not in best[issue]:
-                    best[issue][tag] = value
+
+        def read(projects: list[str], slugs: set[str] | None) -> None:
+            issues = [r.issue for r in ranked if slugs is None or r.project in slugs]
+            if not issues:
+                return
+            pages = self._pages(["issue", *columns, "count()"], MAX_PER_PAGE, f"issue:[{','.join(issues)}]", projects)
+            for page in islice(pages, MAX_LABEL_PAGES):
+                for row in page:
+                    issue = label(row.get("issue"))
+                    if not issue:
+                        self._client.stats.count_malformed("events")
+                        continue
+                    for tag, column in zip(self._label_tags, columns):
+                        value = label(row.get(column))
+                        if value and tag not in best[issue]:  # the first value seen is the most frequent
+                            best[issue][tag] = value
+                if all(len(best[issue]) == len(columns) for issue in issues):
+                    return
+
+        self._each_scope(read)
         return best
 
-    def _discover(self, fields: list[str], sort: str, per_page: int, query: str = "") -> list[dict[str, Any]]:
-        params = [("dataset", "errors"), ("statsPeriod", "24h"), ("sort", sort), ("per_page", str(per_page)),
-                  ("query", query)] + [("field", f) for f in fields] + [("project", p) for p in self._project_ids()]
-        body = self._client.get_json("events", f"organizations/{self._org}/events/", params)
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list):
-            self._client.stats.count_malformed("events")
-            raise MalformedResponse("events", "response has no list of data rows")
-        rows = [row for row in data if isinstance(row, dict)]
-        if len(rows) < len(data):
-            self._client.stats.count_malformed("events")
-        return rows
+    def _each_scope(self, run: Callable[[list[str], set[str] | None], Any]) -> list[Any]:
+        """run(project ids, their slugs or None for all) over every project at once, or one project at a
+        time once Sentry refuses that for lack of global-views."""
+        if not self._per_project:
+            projects: tuple[Project, ...] = self._directory.get() if self._filter else ()
+            try:
+                return [run([p.id for p in projects] or ["-1"], {p.slug for p in projects} or None)]
+            except ContractError as e:
+                if not e.global_views_required:
+                    raise
+                self._per_project = True
+        return [run([p.id], {p.slug}) for p in self._directory.get()]
+
+    def _pages(self, fields: list[str], per_page: int, query: str, projects: list[str]) -> Iterator[list[Row]]:
+        """Pages of Discover rows sorted by -count() over the last 24h."""
+        refused: ContractError | None = None
+        while True:
+            params = [("dataset", "errors")] if self._errors_dataset else []
+            params += [("statsPeriod", "24h"), ("sort", "-count()"), ("per_page", str(per_page)),
+                       ("query", query if self._errors_dataset else f"{ERRORS_ONLY} {query}".strip())]
+            params += [("field", f) for f in fields] + [("project", p) for p in projects]
+            try:
+                for page, _ in self._client.pages("events", f"organizations/{self._org}/events/", params, key="data"):
+                    rows = [row for row in page if isinstance(row, dict)]
+                    if len(rows) < len(page):
+                        self._client.stats.count_malformed("events")
+                    yield rows
+                return
+            except NotFound as e:
+                if e.bare:
+                    raise Unsupported("discover_unavailable", "Discover (organizations/{org}/events/) answered a "
+                                      "bare 404: the plan has neither discover-basic nor performance-view") from None
+                raise
+            except ContractError as e:
+                if refused is not None and e.detail == refused.detail:
+                    self._errors_dataset = True  # refused without it too: the dataset was not the reason
+                if e.global_views_required or not self._errors_dataset or refused is not None:
+                    raise
+                refused, self._errors_dataset = e, False  # older self-hosted: asked once more without dataset=errors

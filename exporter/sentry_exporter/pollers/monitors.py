@@ -22,7 +22,8 @@ from typing import Any
 
 from ..parsing import count, label
 from ..sentry.client import SentryClient
-from ..sentry.errors import MalformedResponse, SentryError, unsupported
+from ..sentry.errors import MalformedResponse, SentryError
+from . import unsupported_endpoint
 from .issues import parse_time
 
 # CheckInStatus.as_choices() in src/sentry/monitors/models.py
@@ -105,7 +106,7 @@ class MonitorsPoller:
         try:
             pages = list(self._client.pages("monitors", f"organizations/{self._org}/monitors/", params))
         except SentryError as e:  # a Sentry from before Crons
-            raise unsupported(e) or e
+            raise unsupported_endpoint(e)
         for page, _more in pages:
             for item in page:
                 monitor = self._monitor(item)

@@ -1,18 +1,21 @@
 """Release health: crash-free sessions and users of the latest releases of every project, and when
 each of them was created and deployed to each environment.
 
-Two calls a run: one page of the org's newest releases, then one sessions query for all of them
-grouped by project, release and environment. Deploys cost a call only for a release whose
-`lastDeploy` (in the releases list) changed since the previous run and that has more than one
-deploy, at most SENTRY_DEPLOYS_MAX_CALLS a run; the rest wait for the next run.
+One page of the org's newest releases, then sessions queries for them grouped by project, release
+and environment. Sessions answers only its top groups, at most 10,000 data points a page, and is
+paginated (CONTRACT §0.8, `src/sentry/api/endpoints/organization_sessions.py`): every page is read,
+so every group is answered. The versions go into `release:[…]` in batches of bounded length, so no
+request line outgrows a proxy's limit (414). Deploys cost a call only for a release whose `lastDeploy`
+(in the releases list) changed since the previous run and that has more than one deploy, at most
+SENTRY_DEPLOYS_MAX_CALLS a run; the rest wait for the next run.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from urllib.parse import quote
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from ..directory import ProjectDirectory
 from ..parsing import count, label, number
@@ -40,6 +43,8 @@ class ReleasesResult:
 
 
 FIELDS = ("sum(session)", "crash_free_rate(session)", "crash_free_rate(user)")
+SESSIONS_PER_PAGE = "100"  # 100 groups x 25 hours: well inside the 10,000 data points of a page
+MAX_QUERY_BYTES = 2000     # of one release:[…] list, URL-encoded; nginx's default request line limit is 8 kB
 
 
 class ReleasesPoller:
@@ -112,34 +117,53 @@ class ReleasesPoller:
         return newest
 
     def _health(self, ids: list[str], versions: list[str], slugs: dict[str, str]) -> tuple[ReleaseHealth, ...]:
-        params = [("field", f) for f in FIELDS] + [
-            ("groupBy", "project"), ("groupBy", "release"), ("groupBy", "environment"),
-            ("statsPeriod", "24h"), ("interval", "1h"), ("includeSeries", "0"),
-            ("query", f"release:[{','.join(_quote(v) for v in versions)}]")] + [("project", i) for i in ids]
-        body = self._client.get_json("sessions", f"organizations/{self._org}/sessions/", params)
-        groups = body.get("groups") if isinstance(body, dict) else None
-        if not isinstance(groups, list):
-            self._client.stats.count_malformed("sessions")
-            raise MalformedResponse("sessions", "response has no list of groups")
-        health, seen = [], set()
-        for group in groups:
-            by = group.get("by") if isinstance(group, dict) else None
-            totals = group.get("totals") if isinstance(group, dict) else None
-            if not isinstance(by, dict) or not isinstance(totals, dict) or not label(by.get("release")):
-                self._client.stats.count_malformed("sessions")
-                continue
-            project_id = by.get("project")
-            key = (slugs.get(str(project_id), label(str(project_id))) if isinstance(project_id, (str, int)) else "",
-                   label(by["release"]), label(by.get("environment"), "none"))
-            sessions = count(totals.get("sum(session)"))
-            rates = [number(totals.get(f"crash_free_rate({kind})")) for kind in ("session", "user")]
-            if not key[0] or key in seen or sessions is None:
-                self._client.stats.count_malformed("sessions")  # no project, a repeat, or no session count
-                continue
-            seen.add(key)
-            health.append(ReleaseHealth(*key, sessions=sessions, crash_free_sessions=rates[0],
-                                        crash_free_users=rates[1]))
-        return tuple(health)
+        health: dict[tuple[str, str, str], ReleaseHealth] = {}
+        answered = 0
+        for batch in _batches([_quote(v) for v in versions]):
+            params = [("field", f) for f in FIELDS] + [
+                ("groupBy", "project"), ("groupBy", "release"), ("groupBy", "environment"),
+                ("statsPeriod", "24h"), ("interval", "1h"), ("includeSeries", "0"), ("per_page", SESSIONS_PER_PAGE),
+                ("query", f"release:[{','.join(batch)}]")] + [("project", i) for i in ids]
+            for groups, _ in self._client.pages("sessions", f"organizations/{self._org}/sessions/", params,
+                                                key="groups"):
+                answered += len(groups)
+                for group in groups:
+                    h = self._group(group, slugs)
+                    if h is None or (h.project, h.release, h.environment) in health:
+                        self._client.stats.count_malformed("sessions")  # unusable, or a repeat
+                        continue
+                    health[(h.project, h.release, h.environment)] = h
+        if answered and not health:  # a poll that learned nothing is not a success
+            raise MalformedResponse("sessions", f"none of the {answered} groups parsed")
+        return tuple(health.values())
+
+    def _group(self, group: object, slugs: dict[str, str]) -> ReleaseHealth | None:
+        by = group.get("by") if isinstance(group, dict) else None
+        totals = group.get("totals") if isinstance(group, dict) else None
+        if not isinstance(by, dict) or not isinstance(totals, dict) or not label(by.get("release")):
+            return None
+        project_id = by.get("project")
+        project = slugs.get(str(project_id), label(str(project_id))) if isinstance(project_id, (str, int)) else ""
+        sessions = count(totals.get("sum(session)"))
+        if not project or sessions is None:
+            return None
+        rates = [number(totals.get(f"crash_free_rate({kind})")) for kind in ("session", "user")]
+        return ReleaseHealth(project, label(by["release"]), label(by.get("environment"), "none"), sessions=sessions,
+                             crash_free_sessions=rates[0], crash_free_users=rates[1])
+
+
+def _batches(quoted: list[str]) -> list[list[str]]:
+    """The versions in runs whose URL-encoded list stays within MAX_QUERY_BYTES (one each at least)."""
+    batches: list[list[str]] = [[]]
+    length = 0
+    for version in quoted:
+        size = len(quote(version, safe="")) + 3  # and the encoded comma
+        if batches[-1] and length + size > MAX_QUERY_BYTES:
+            batches.append([])
+            length = 0
+        batches[-1].append(version)
+        length += size
+    return batches
 
 
 def _deploy(item: Any) -> tuple[str, str, float] | None:
@@ -156,4 +180,3 @@ def _deploy(item: Any) -> tuple[str, str, float] | None:
 def _quote(version: str) -> str:
     # Versions such as "web@1.2.0 (45)" need quotes inside a search list.
     return f'"{version}"' if any(c in version for c in ' ,[]"') else version
-

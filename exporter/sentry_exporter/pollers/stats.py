@@ -6,6 +6,13 @@ them to a frozen sum of older hours, which is asked for once when hours leave th
 Every hour is counted exactly once; late data counts while its hour is open; and because the value is
 anchored to the billing period, a restart recomputes the same number instead of double counting.
 The counter resets (to a small number) at each period start, which Prometheus reads as a reset.
+
+stats_v2's limits (CONTRACT §0.9): the totals query answers at most 10,000 rows and has no pagination
+(`src/sentry/snuba/outcomes.py`, `Limit(10000)`), so an answer that fills the cap is asked again in
+halves of the projects, and the split is kept for later polls. An older `get_constrained_date_range`
+added one second to an explicit `end` before rounding it up to the hour, which counted one more hour:
+every `end` here is an hour boundary minus one second, which both versions round to that boundary,
+and the answer's own `end` is checked against it.
 """
 
 from __future__ import annotations
@@ -23,8 +30,9 @@ from ..sentry.errors import MalformedResponse
 
 HOUR = 3600
 OPEN_HOURS = 6  # late outcomes landing more than this many hours after the fact are not counted
-# Quantities of these categories are bytes or milliseconds, not events.
-NOT_EVENTS = {"attachment", "profile_duration", "profile_duration_ui"}
+MAX_ROWS = 10_000  # stats_v2's totals cap (src/sentry/snuba/outcomes.py: Limit(10000))
+# Quantities of these categories are bytes or milliseconds, not events (CONTRACT §0.9 names log_byte).
+NOT_EVENTS = {"attachment", "log_byte", "profile_duration", "profile_duration_ui"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class StatsPoller:
         self._frozen: Counter[tuple[str, str, str]] = Counter()
         self._frozen_until = 0.0
         self._last: dict[tuple[str, str, str], int] = {}
+        self._chunk: int | None = None  # projects per query, once a query over all of them hit MAX_ROWS
 
     def poll(self) -> StatsResult:
         now = self._clock()
@@ -79,23 +88,70 @@ class StatsPoller:
         return StatsResult(events=dict(named), period_start=period_start, projects=len(projects))
 
     def _totals(self, start: float, end: float) -> Counter[tuple[str, str, str]]:
+        """Outcome totals of the hours in [start, end), per (project id, category, outcome)."""
+        if not self._filter_projects and self._chunk is None:
+            return self._split(start, end, None)
+        ids = [p.id for p in self._directory.get()]
+        size = self._chunk or len(ids) or 1
+        totals: Counter[tuple[str, str, str]] = Counter()
+        for i in range(0, len(ids), size):
+            totals += self._split(start, end, ids[i:i + size])
+        return totals
+
+    def _split(self, start: float, end: float, projects: list[str] | None) -> Counter[tuple[str, str, str]]:
+        """One query for `projects` (None: all); in halves while an answer fills the row cap."""
+        groups = self._query(start, end, projects)
+        if len(groups) < MAX_ROWS:
+            return self._parse(groups)
+        ids = projects if projects is not None else [p.id for p in self._directory.get()]
+        if len(ids) < 2:
+            raise MalformedResponse("stats_v2", f"one project has {MAX_ROWS} outcome rows or more: "
+                                                "its totals cannot be exact")
+        half = (len(ids) + 1) // 2
+        self._chunk = min(self._chunk or half, half)
+        return self._split(start, end, ids[:half]) + self._split(start, end, ids[half:])
+
+    def _query(self, start: float, end: float, projects: list[str] | None) -> list[Any]:
         params = [("field", "sum(quantity)"), ("groupBy", "project"), ("groupBy", "category"),
-                  ("groupBy", "outcome"), ("interval", "1h"), ("start", _iso(start)), ("end", _iso(end))]
-        if self._filter_projects:
-            params += [("project", p.id) for p in self._directory.get()]
+                  ("groupBy", "outcome"), ("interval", "1h"), ("start", _iso(start)), ("end", _iso(end - 1))]
+        params += [("project", p) for p in projects or ()]
         body = self._client.get_json("stats_v2", f"organizations/{self._org}/stats_v2/", params)
         groups = body.get("groups") if isinstance(body, dict) else None
         if not isinstance(groups, list):
             self._client.stats.count_malformed("stats_v2")
             raise MalformedResponse("stats_v2", "response has no list of groups")
+        answered = _epoch(body.get("end"))
+        if answered is not None and answered != end:
+            self._client.stats.count_malformed("stats_v2")
+            raise MalformedResponse("stats_v2", f"asked for hours up to {_iso(end)}, answered up to "
+                                                f"{_iso(answered)}: the totals would not be exact")
+        return groups
+
+    def _parse(self, groups: list[Any]) -> Counter[tuple[str, str, str]]:
         totals: Counter[tuple[str, str, str]] = Counter()
+        usable = 0
         for group in groups:
             key, value = _group(group)
             if key is None:
                 self._client.stats.count_malformed("stats_v2")
-            elif key[1] not in NOT_EVENTS:
+                continue
+            usable += 1
+            if key[1] not in NOT_EVENTS:
                 totals[key] += value
+        if groups and not usable:  # a poll that learned nothing is not a success
+            raise MalformedResponse("stats_v2", f"none of the {len(groups)} groups parsed")
         return totals
+
+
+def _epoch(text: Any) -> float | None:
+    """An ISO-8601 time as stats_v2 writes it ("2026-03-10T12:00:00Z"); None when absent or unreadable."""
+    if not isinstance(text, str):
+        return None
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def _group(group: Any) -> tuple[tuple[str, str, str] | None, int]:

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..parsing import count, label
 from ..sentry.client import SentryClient
-from ..sentry.errors import SentryError, unsupported
+from ..sentry.errors import SentryError
+from . import unsupported_endpoint
 
 UPTIME_TYPE = "uptime_domain_failure"
 
@@ -51,7 +52,7 @@ class UptimePoller:
         try:
             pages = list(self._client.pages("detectors", f"organizations/{self._org}/detectors/", params))
         except SentryError as e:  # detectors are from 2025: older servers and narrower tokens lack them
-            raise unsupported(e) or e
+            raise unsupported_endpoint(e)
         for page, _more in pages:
             for item in page:
                 monitor = _monitor(item, slugs)

@@ -23,7 +23,8 @@ from typing import Any
 
 from ..parsing import count, label
 from ..sentry.client import SentryClient
-from ..sentry.errors import MalformedResponse, SentryError, unsupported
+from ..sentry.errors import MalformedResponse, SentryError
+from . import unsupported_endpoint
 from .issues import parse_time
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class UptimeResultsPoller:
         try:
             body = self._client.get_json("uptime_results", f"organizations/{self._org}/events/", params)
         except SentryError as e:  # no Discover on the plan, no uptime_results dataset, or a narrower token
-            raise unsupported(e) or e
+            raise unsupported_endpoint(e)
         rows = body.get("data") if isinstance(body, dict) else None
         if not isinstance(rows, list):
             self._client.stats.count_malformed("uptime_results")

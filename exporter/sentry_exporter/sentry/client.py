@@ -23,7 +23,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from .. import __version__
 from ..telemetry import tracing
 from .buckets import bucket_of
-from .errors import ORG_TOKEN_PREFIX, AuthError, ContractError, MalformedResponse, SentryError
+from .errors import ORG_TOKEN_PREFIX, AuthError, ContractError, MalformedResponse, NotFound, SentryError
 from .pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -245,6 +245,8 @@ class SentryClient:
         if 300 <= status < 400:
             # Redirects are not followed: the Authorization header must never travel to another host.
             raise SentryError(endpoint, f"unexpected redirect (HTTP {status}); check SENTRY_URL", status)
+        if status == 404:
+            raise NotFound(endpoint, failure, bare=not resp.content.strip())
         raise SentryError(endpoint, failure, status)
 
     def _read_body(self, resp: requests.Response, started: float) -> None:
@@ -301,9 +303,10 @@ class SentryClient:
             raise MalformedResponse(endpoint, f"response is not JSON (HTTP {resp.status_code}, "
                                               f"{len(resp.content)} bytes)") from None
 
-    def pages(self, endpoint: str, path: str, params: Params = (), max_pages: int = 1000
+    def pages(self, endpoint: str, path: str, params: Params = (), max_pages: int = 1000, key: str | None = None
               ) -> Iterator[tuple[list[Any], bool]]:
-        """Yield (page, whether another page follows) for a cursor-paginated list.
+        """Yield (page, whether another page follows) for a cursor-paginated list: the body itself, or
+        with `key` the list under that key of an object body (Discover's "data", sessions' "groups").
 
         The cursor is taken from the Link header and sent to *our* base URL, since the host in
         Sentry's links comes from its own configured URL and can be wrong behind a proxy.
@@ -316,9 +319,12 @@ class SentryClient:
         while True:
             resp = self.get(endpoint, path, base + ([("cursor", cursor)] if cursor else []))
             page = self._json(endpoint, resp)
+            if key is not None:
+                page = page.get(key) if isinstance(page, dict) else None
             if not isinstance(page, list):
                 self.stats.count_malformed(endpoint)
-                raise MalformedResponse(endpoint, f"expected a list, got {type(page).__name__}")
+                raise MalformedResponse(endpoint, f"expected a list{f' of {key}' if key else ''}, "
+                                                  f"got {type(page).__name__}")
             cursor = next_cursor(resp.headers.get("Link"))
             yield page, cursor is not None
             if cursor is None:

@@ -7,6 +7,11 @@ from ..config import REQUIRED_SCOPES
 # Org auth tokens carry the prefix SENTRY_ORG_AUTH_TOKEN_PREFIX (`src/sentry/api/authentication.py`) and
 # only the scope org:ci, which the org-auth-token create endpoint hard-codes (CONTRACT.md §0.2).
 ORG_TOKEN_PREFIX = "sntrys_"
+# Without the global-views feature, older Sentry refuses a query over several projects with these 400s
+# (CONTRACT.md §0.10): Discover in `src/sentry/api/bases/organization_events.py` (get_snuba_params), the
+# issues index in `src/sentry/api/endpoints/organization_group_index.py`. One project at a time still works.
+GLOBAL_VIEWS_REQUIRED = frozenset({"You cannot view events from multiple projects.",
+                                   "You do not have the multi project stream feature enabled"})
 
 
 class SentryError(Exception):
@@ -47,23 +52,20 @@ class ContractError(SentryError):
     def once_key(self) -> tuple[str, str]:
         return self.endpoint, self.detail
 
-
-class Unsupported(SentryError):
-    """This token or server cannot answer a poller at all (403, 404, or a 400 for a dataset it does not
-    know): the poller is left out of sentry_up and /readyz and says why in sentry_poll_unsupported."""
-
-    def __init__(self, endpoint: str, reason: str, status: int | None):
-        super().__init__(endpoint, f"unsupported here ({reason}, HTTP {status})", status)
-        self.reason = reason
+    @property
+    def global_views_required(self) -> bool:
+        """The plan lacks global-views: ask one project at a time instead."""
+        return self.detail in GLOBAL_VIEWS_REQUIRED
 
 
-def unsupported(error: SentryError) -> Unsupported | None:
-    """The Unsupported that `error` means for an optional endpoint, or None when it is a failure.
-    401 stays an AuthError: a token Sentry does not know fails every poller alike."""
-    reason = {403: "forbidden", 404: "not_found", 400: "rejected"}.get(error.status)
-    if reason is None or isinstance(error, Unsupported):
-        return None
-    return Unsupported(error.endpoint, reason, error.status)
+class NotFound(SentryError):
+    """404. `bare` when it came with no body at all, as Discover answers an org whose plan lacks the
+    discover-basic and performance-view features (`src/sentry/api/endpoints/organization_events.py`:
+    `return Response(status=404)`); a missing org or project says "The requested resource does not exist"."""
+
+    def __init__(self, endpoint: str, message: str, bare: bool):
+        super().__init__(endpoint, message, 404)
+        self.bare = bare
 
 
 class MalformedResponse(SentryError):
