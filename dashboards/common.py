@@ -220,6 +220,23 @@ def alert_annotation(alert_regex="Sentry.*"):
             "tagKeys": "severity,project", "useValueForTime": False}
 
 
+def deploy_annotation():
+    """Each release's newest deploy per environment, at the time it finished (the sample's value)."""
+    return {"name": "Deploys", "enable": True, "hide": False, "iconColor": BLUE, "datasource": PROMETHEUS,
+            "expr": 'max by (project, release, environment) '
+                    '(sentry_release_deploy_timestamp_seconds{project=~"$project"}) * 1000',
+            "titleFormat": "Deploy of {{release}}", "textFormat": "{{project}} to {{environment}}",
+            "tagKeys": "project,environment", "useValueForTime": True}
+
+
+def release_annotation():
+    """Each of the newest releases at the time Sentry created it."""
+    return {"name": "Releases", "enable": False, "hide": False, "iconColor": "purple", "datasource": PROMETHEUS,
+            "expr": 'max by (project, release) (sentry_release_created_timestamp_seconds{project=~"$project"}) * 1000',
+            "titleFormat": "Release {{release}}", "textFormat": "{{project}}", "tagKeys": "project",
+            "useValueForTime": True}
+
+
 def _datasources_used(*parts):
     """The datasource variables that anything in `parts` refers to (Prometheus always: label_values)."""
     text = json.dumps(parts, cls=JSONEncoder)

@@ -1,6 +1,7 @@
 """Sentry overview: how many unresolved issues, which ones matter, and how event volume moves."""
-from common import (EXPORTER_LOGS, GREEN, LOKI, ORANGE, RED, YELLOW, alert_annotation, bargauge, dashboard, link,
-                    piechart, prom, stat, steps, table, timeseries, value_text, variable)
+from common import (EXPORTER_LOGS, GREEN, LOKI, ORANGE, RED, YELLOW, alert_annotation, bargauge, dashboard,
+                    deploy_annotation, link, piechart, prom, release_annotation, stat, steps, table, timeseries,
+                    value_text, variable)
 
 ISSUES = 'sentry_issues{project=~"$project", level=~"$level", environment=~"$environment"}'
 INFO = 'sentry_issue_info{project=~"$project", level=~"$level"}'
@@ -117,7 +118,7 @@ dashboard = dashboard(
                  all_value=".*"),
         variable("level", "Level", 'sentry_issues{project=~"$project"}', "level", "Issue level"),
     ],
-    annotations=[alert_annotation(), transition_logs],
+    annotations=[alert_annotation(), deploy_annotation(), release_annotation(), transition_logs],
     rows=[
         (4, [demo_banner, total_unresolved, new_24h, regressions]),
         (9, [by_substatus, by_level, by_project]),

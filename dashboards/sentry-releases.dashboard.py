@@ -1,5 +1,6 @@
 """Release health: crash-free sessions and users per release, and the releases that hurt."""
-from common import (GREEN, RED, YELLOW, bargauge, dashboard, prom, stat, steps, table, timeseries, variable)
+from common import (GREEN, RED, YELLOW, bargauge, dashboard, deploy_annotation, prom, release_annotation, stat, steps,
+                    table, timeseries, variable)
 
 SELECT = 'project=~"$project", environment=~"$environment"'
 SESSIONS_OK = f"sentry_release_crash_free_sessions_ratio{{{SELECT}}}"
@@ -81,6 +82,7 @@ dashboard = dashboard(
     uid="sentry-releases", title="Sentry release health",
     description="Crash-free sessions and users per release, the worst releases and new issues.",
     tags=["releases"],
+    annotations=[deploy_annotation(), release_annotation()],
     variables=[
         variable("project", "Project", "sentry_release_info", "project", "Sentry project slug"),
         variable("environment", "Environment", 'sentry_release_sessions{project=~"$project"}', "environment",

@@ -17,8 +17,11 @@ from .directory import ProjectDirectory
 from .pollers import Unsupported
 from .pollers.impact import ImpactPoller
 from .pollers.issues import IssuesPoller
+from .pollers.monitors import MonitorsPoller
 from .pollers.releases import ReleasesPoller
 from .pollers.stats import StatsPoller
+from .pollers.uptime import UptimePoller
+from .pollers.uptime_results import UptimeResultsPoller
 from .sentry.client import SentryClient
 from .sentry.errors import AuthError, ContractError, SentryError
 from .server import Access, make_handler, serve
@@ -56,8 +59,18 @@ class Exporter:
         ]
         if config.releases_per_project:
             self.jobs.append(Scheduled(ReleasesPoller(self.client, config.org, directory,
-                                                      config.releases_per_project, filtered),
+                                                      config.releases_per_project, filtered, config.deploy_calls),
                                        config.releases_interval))
+        project_ids = (lambda: [p.id for p in directory.get()]) if filtered else (lambda: ["-1"])
+        if config.monitors_interval:
+            self.jobs.append(Scheduled(MonitorsPoller(self.client, config.org, project_ids,
+                                                      config.monitors_checkin_calls, clock), config.monitors_interval))
+        if config.uptime_interval:
+            self.jobs.append(Scheduled(UptimePoller(self.client, config.org, directory, project_ids),
+                                       config.uptime_interval))
+        if config.uptime_results_interval:
+            self.jobs.append(Scheduled(UptimeResultsPoller(self.client, config.org, project_ids, clock),
+                                       config.uptime_results_interval))
         if config.impact_tags:
             self.jobs.append(Scheduled(ImpactPoller(self.client, config.org, directory, filtered, config.impact_tags,
                                                     config.label_tags, config.impact_top, config.max_issue_series),

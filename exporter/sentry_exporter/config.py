@@ -220,6 +220,14 @@ def _secret_setting(env: str, doc: str) -> Any:
 _INTERVAL = _number(float, 1, 86400)
 
 
+def _interval_or_off(value: Any, name: str) -> float:
+    """An interval of a poller that is on by default: 0 turns it off."""
+    seconds = _number(float, 0, 86400)(value, name)
+    if 0 < seconds < 1:
+        raise ConfigError(f"{name} must be 0 (off) or at least 1 second, got {seconds:g}")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Config:
     """Every setting, one field each: the configuration table (README's is generated from it)."""
@@ -239,6 +247,16 @@ class Config:
     releases_interval: float = setting("SENTRY_RELEASES_INTERVAL_SECONDS", _INTERVAL, 300.0,
                                        "releases poller interval")
     impact_interval: float = setting("SENTRY_IMPACT_INTERVAL_SECONDS", _INTERVAL, 300.0, "impact poller interval")
+    monitors_interval: float = setting("SENTRY_MONITORS_INTERVAL_SECONDS", _interval_or_off, 60.0,
+                                       "Crons monitors poller interval (0: off)")
+    monitors_checkin_calls: int = setting("SENTRY_MONITORS_MAX_CHECKIN_CALLS", _number(int, 1, 1000), 20,
+                                          "check-ins calls per monitors run; other changed monitors wait a run")
+    uptime_interval: float = setting("SENTRY_UPTIME_INTERVAL_SECONDS", _interval_or_off, 300.0,
+                                     "uptime monitors (detectors) poller interval (0: off)")
+    uptime_results_interval: float = setting("SENTRY_UPTIME_RESULTS_INTERVAL_SECONDS", _interval_or_off, 60.0,
+                                             "uptime check results (Discover) poller interval (0: off)")
+    deploy_calls: int = setting("SENTRY_DEPLOYS_MAX_CALLS", _number(int, 0, 1000), 10,
+                                "deploys calls per releases run, for releases whose lastDeploy changed (0: none)")
     projects_refresh: float = setting("SENTRY_PROJECTS_REFRESH_SECONDS", _INTERVAL, 300.0, "project list refresh")
     max_issues: int = setting("SENTRY_MAX_ISSUES", _number(int, 100, 10_000_000), 10_000,
                               "per-query cap (see `sentry_issues_truncated`)")

@@ -13,8 +13,11 @@ from typing import Mapping
 
 from .pollers.impact import ImpactResult
 from .pollers.issues import IssuesResult
+from .pollers.monitors import MonitorsResult
 from .pollers.releases import ReleasesResult
 from .pollers.stats import StatsResult
+from .pollers.uptime import UptimeResult
+from .pollers.uptime_results import UptimeResultsResult
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,9 @@ class Results:
     stats: StatsResult | None = None
     releases: ReleasesResult | None = None
     impact: ImpactResult | None = None
+    monitors: MonitorsResult | None = None
+    uptime: UptimeResult | None = None
+    uptime_results: UptimeResultsResult | None = None
 
 
 POLLERS = tuple(f.name for f in fields(Results))

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import re
 
-from .context import Request, Response, paged, selected_environments, selected_projects
+from .api_uptime_results import uptime_results
+from .context import Request, Response, paged
+from .discover import discover_query, sort_rows
 from .errors import ApiError
 from .model import tag_get
-from .pagination import generic_offset_page, parse_cursor, parse_per_page
+from .pagination import generic_offset_page
 from .search import split_values, tag_name, tokenize
-from .timeutil import DAY, iso_s, window_from_params
+from .timeutil import iso_s
 
-MAX_FIELDS = 20
-# The events endpoint's default window when none is given. UNCERTAIN: taken as 14 days.
-DEFAULT_PERIOD = 14 * DAY
 _AGGREGATE = re.compile(r"^(count|count_unique|last_seen|first_seen)\((.*)\)$")
 _INTEGER_COLUMNS = {"issue.id", "project.id"}
 
@@ -57,34 +56,20 @@ def events(request: Request) -> Response:
     dataset = request.first("dataset", "errors" if behaviour.errors_dataset else "discover")
     if not behaviour.errors_dataset and dataset not in OLD_DATASETS:
         raise ApiError(400, f"dataset must be one of: {', '.join(OLD_DATASETS)}")
+    if dataset == "uptime_results":
+        return uptime_results(request)
     if dataset not in ("errors", "discover"):
-        raise ApiError(400, f"The simulator only serves the errors dataset, not {dataset!r}")
-    names = request.params.get("field", [])
-    if not names:
-        raise ApiError(400, "No columns selected")
-    if len(names) > MAX_FIELDS:
-        raise ApiError(400, "You can view up to 20 fields at a time. Please delete some and try again.")
-    columns = [_Column(name) for name in names]
-    sort = request.first("sort")
-    if sort and sort.lstrip("-") not in names:
-        raise ApiError(400, f"Cannot order by a field that is not selected: {sort.lstrip('-')!r}")
-    per_page = parse_per_page(request.params)
-    cursor = parse_cursor(request.params)
-    projects = {p.id for p in selected_projects(request)}
-    if len(projects) > 1 and not behaviour.global_views:
-        raise ApiError(400, "You cannot view events from multiple projects.")
-    environments = selected_environments(request)
-    start, end = window_from_params(request.params, request.now, DEFAULT_PERIOD)
+        raise ApiError(400, f"The simulator only serves the errors and uptime_results datasets, not {dataset!r}")
+    query = discover_query(request, _Column)
     issues, conditions = _parse_query(request.first("query", ""), org)
     if issues is None:
         issues = org.issues.values()
-    groups = _aggregate(issues, columns, projects, environments, start, end, conditions)
-    rows = [_row(columns, key, acc) for key, acc in groups.items()]
-    if sort:
-        name = sort.lstrip("-")
-        rows.sort(key=lambda row: (row[name] is None, row[name]), reverse=sort.startswith("-"))
-    page = generic_offset_page(rows, cursor, per_page)
-    meta = {"fields": {c.name: c.type for c in columns}, "units": {c.name: None for c in columns},
+    groups = _aggregate(issues, query.columns, query.projects, query.environments, query.start, query.end,
+                        conditions)
+    rows = [_row(query.columns, key, acc) for key, acc in groups.items()]
+    sort_rows(rows, query.sort)
+    page = generic_offset_page(rows, query.cursor, query.per_page)
+    meta = {"fields": {c.name: c.type for c in query.columns}, "units": {c.name: None for c in query.columns},
             "isMetricsData": False, "isMetricsExtractedData": False, "dataset": "errors"}
     return paged(request, page, {"data": page.items, "meta": meta})
 

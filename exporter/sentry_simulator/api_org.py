@@ -10,6 +10,10 @@ from .timeutil import iso_ms
 
 _PROJECT_STATS_PERIODS = ("", "1h", "24h", "7d", "14d", "30d")
 _ACCESS = ["org:read", "project:read", "event:read", "team:read", "member:read", "alerts:read"]
+_FLAGS = ("hasFeedbacks", "hasFlags", "hasMinifiedStackTrace", "hasMonitors", "hasNewFeedbacks", "hasProfiles",
+          "hasReplays", "hasInsightsHttp", "hasInsightsDb", "hasInsightsAssets", "hasInsightsAppStart",
+          "hasInsightsScreenLoad", "hasInsightsVitals", "hasInsightsCaches", "hasInsightsQueues",
+          "hasInsightsAgentMonitoring", "hasInsightsMCP", "hasLogs", "hasTraceMetrics")
 
 
 def projects(request: Request) -> Response:
@@ -40,17 +44,35 @@ def _project_matches(project: Project, needle: str) -> bool:
 
 
 def _project_json(project: Project, request: Request) -> dict:
+    """OrganizationProjectsEndpoint's summary: the shared project fields plus teams and the latest release."""
     org = request.org
     teams = [{"id": str(i + 1), "name": t, "slug": t} for i, t in enumerate(project.teams)]
     latest = max((r for r in org.releases if project.int_id in r.project_ids),
                  key=lambda r: (r.date_created, r.id), default=None)
+    data = project_fields(project, org)
+    data.update({
+        "team": teams[0] if teams else None,
+        "teams": teams,
+        "platforms": [project.platform] if project.platform else [],
+        "environments": list(org.environments),
+        "latestRelease": {"version": latest.version} if latest else None,
+        "hasUserReports": False,
+    })
+    return data
+
+
+def project_serializer_json(project: Project, org) -> dict:
+    """``ProjectSerializer`` as nested in other answers (a monitor's ``project``)."""
+    data = project_fields(project, org)
+    data.update({"isInternal": False, "isPublic": False, "color": "#3f70bf", "status": "active",
+                 "avatar": {"avatarType": "letter_avatar", "avatarUuid": None, "avatarUrl": None}})
+    return data
+
+
+def project_fields(project: Project, org) -> dict:
     has_sessions = any(key[0] == project.id for key in org.sessions)
     first_event = min((i.first_seen for i in org.issues.values()
                        if i.project is project and i.first_seen is not None), default=None)
-    flags = ("hasFeedbacks", "hasFlags", "hasMinifiedStackTrace", "hasMonitors", "hasNewFeedbacks", "hasProfiles",
-             "hasReplays", "hasInsightsHttp", "hasInsightsDb", "hasInsightsAssets", "hasInsightsAppStart",
-             "hasInsightsScreenLoad", "hasInsightsVitals", "hasInsightsCaches", "hasInsightsQueues",
-             "hasInsightsAgentMonitoring", "hasInsightsMCP", "hasLogs", "hasTraceMetrics", "hasUserReports")
     data = {
         "id": project.id,
         "slug": project.slug,
@@ -65,11 +87,7 @@ def _project_json(project: Project, request: Request) -> dict:
         "access": _ACCESS,
         "hasAccess": True,
         "hasSessions": has_sessions,
-        "team": teams[0] if teams else None,
-        "teams": teams,
-        "platforms": [project.platform] if project.platform else [],
-        "environments": list(org.environments),
-        "latestRelease": {"version": latest.version} if latest else None,
     }
-    data.update(dict.fromkeys(flags, False))
+    data.update(dict.fromkeys(_FLAGS, False))
+    data["hasMonitors"] = any(m.project is project for m in org.monitors.values())
     return data

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from urllib.parse import unquote
 
 from .context import Request, Response, paged, selected_environments, selected_projects
-from .errors import ApiError, require_known
+from .errors import NOT_FOUND, ApiError, require_known
 from .model import SESSION_STATUSES, Release
+from .monitoring import Deploy
 from .pagination import generic_offset_page, offset_page, parse_cursor, parse_per_page
 from .search import split_values, tokenize
 from .timeutil import DAY, HOUR, iso_ms, iso_s, parse_period, rolled_up, window_from_params
@@ -35,6 +37,24 @@ def releases(request: Request) -> Response:
     return paged(request, page, body)
 
 
+def deploys(request: Request) -> Response:
+    """organizations/{org}/releases/{version}/deploys/: newest finished first. UNCERTAIN: the order and
+    the paginator (OffsetPaginator here) are not in the contract; the shape is the schema's."""
+    version = unquote(request.path_args["version"])
+    release = next((r for r in request.org.releases if r.version == version), None)
+    if release is None:
+        raise ApiError(404, NOT_FOUND)
+    per_page = parse_per_page(request.params)
+    items = sorted(release.deploys, key=lambda d: (d.date_finished, int(d.id)), reverse=True)
+    page = offset_page(items, parse_cursor(request.params), per_page)
+    return paged(request, page, [deploy_json(d) for d in page.items])
+
+
+def deploy_json(deploy: Deploy) -> dict:
+    return {"id": deploy.id, "environment": deploy.environment, "dateStarted": iso_ms(deploy.date_started),
+            "dateFinished": iso_ms(deploy.date_finished), "name": deploy.name, "url": deploy.url}
+
+
 def _has_sessions_in(org, release: Release, environments) -> bool:
     return any(rel == release.version and env in environments for (_pid, rel, env) in org.sessions)
 
@@ -60,7 +80,9 @@ def _release_json(org, release: Release, project_ids: set) -> dict:
                         "description": raw, "buildHash": None},
         "ref": None, "url": None, "dateReleased": iso_ms(release.date_released),
         "dateCreated": iso_ms(release.date_created), "data": {}, "newGroups": release.new_groups, "owner": None,
-        "commitCount": release.commit_count, "lastCommit": None, "deployCount": 0, "lastDeploy": None,
+        "commitCount": release.commit_count, "lastCommit": None, "deployCount": len(release.deploys),
+        "lastDeploy": deploy_json(max(release.deploys, key=lambda d: (d.date_finished, int(d.id))))
+        if release.deploys else None,
         "authors": [], "projects": projects, "firstEvent": None, "lastEvent": None, "currentProjectMeta": {},
         "userAgent": None,
     }

@@ -2,7 +2,8 @@
 
 Every story a dashboard or alert should show happens here: steady traffic, a spike in one project every
 few minutes, new issues, regressions, escalations, issues being resolved, an hour of rate-limited and
-filtered events (in the seeded history and again every six hours), a bad release, and connector issues that hit many workspaces (GA > 2, Beta > 5).
+filtered events (in the seeded history and again every six hours), a bad release, connector issues that hit many workspaces (GA > 2, Beta > 5), and cron and uptime monitors
+that miss, fail and go down (demo_monitoring.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import random
 import threading
 import time
 
+from .demo_monitoring import add_demo_monitoring, advance_monitoring, prune_monitoring
 from .generate import build_org, team
 from .model import Issue, Org
 from .timeutil import HOUR
@@ -57,6 +59,7 @@ def build_demo_org(now: float | None = None, seed: int = 42) -> Org:
     web = org.project("web-frontend")
     for hour in range(1, 30, 3):  # oversized envelopes now and then
         org.record_outcome(web.id, "error", "invalid", rng.randrange(5, 40), at=now - hour * HOUR, reason="too_large")
+    add_demo_monitoring(org, now)
     return org
 
 
@@ -140,8 +143,10 @@ class DemoDriver:
                 self._throttle()
             if self._due("sessions", 60, now):
                 self._sessions(now)
+            advance_monitoring(org, now)
             if self._due("compact", HOUR, now):
                 org.compact(now - 25 * HOUR)  # the 24h panels stay exact; older history by the hour
+                prune_monitoring(org, now - 7 * 86400)
 
     def _throttle(self) -> None:
         if self.server is not None:

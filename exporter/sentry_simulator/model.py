@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from .monitoring import CHECKIN_STATUSES, UPTIME_CHECK_STATUSES, CheckIn, Deploy, Monitor, UptimeMonitor, new_guid
 from .timeutil import DAY, HOUR
 
 LEVELS = ("fatal", "error", "warning", "info", "debug")
@@ -113,6 +114,7 @@ class Release:
     date_released: float | None = None
     new_groups: int = 0
     commit_count: int = 0
+    deploys: list = field(default_factory=list)  # monitoring.Deploy, oldest first
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,8 @@ class Org:
         self.outcomes: dict[tuple, dict[int, list]] = {}
         # (project_id, release, environment) -> {hour_epoch: {status: sessions, "users": n, "crashed_users": n, ...}}
         self.sessions: dict[tuple, dict[int, dict]] = {}
+        self.monitors: dict[str, Monitor] = {}          # Crons, by slug
+        self.uptime_monitors: dict[int, UptimeMonitor] = {}  # uptime detectors, by id
         self.version = 0
         self.lock = threading.RLock()
         self.caches: dict = {}  # for the HTTP layer, dropped on every mutation
@@ -320,6 +324,85 @@ class Org:
             cell["crashed_users"] = max(cell["crashed_users"], int(crashed_users))
             cell["errored_users"] = max(cell["errored_users"], int(errored_users))
             self._changed()
+
+    def add_monitor(self, slug: str, project, interval_minutes: int = 5, name: str | None = None,
+                    owner: Assignee | None = None, created: float | None = None, **config) -> Monitor:
+        """A cron monitor; ``config`` takes checkin_margin, max_runtime, failure_issue_threshold,
+        recovery_threshold, disabled."""
+        with self.lock:
+            proj = project if isinstance(project, Project) else self.project(project)
+            monitor = Monitor(new_guid(f"monitor:{self.slug}:{slug}"), len(self.monitors) + 1, slug,
+                              name or slug.replace("-", " ").title(), proj, owner, interval_minutes,
+                              self.date_created if created is None else float(created), **config)
+            self.monitors[slug] = monitor
+            self._changed()
+            return monitor
+
+    def record_checkin(self, slug: str, status: str, at: float, environment: str = "production",
+                       duration_ms: int | None = None, expected: float | None = None) -> CheckIn:
+        """One check-in; ``missed`` ones are the clock task's, dated at the slot they missed."""
+        if status not in CHECKIN_STATUSES:
+            raise ValueError(f"unknown check-in status {status!r}")
+        with self.lock:
+            monitor = self.monitors[slug]
+            env = monitor.environments.get(environment)
+            expected = expected if expected is not None else (env.next_checkin if env and env.next_checkin else at)
+            checkin = CheckIn(new_guid(f"checkin:{slug}:{environment}:{len(monitor.checkins)}"), environment, status,
+                              float(at), float(expected), duration_ms, float(at),
+                              float(at) if status == "in_progress" else None)
+            if environment not in self.environments:
+                self.environments.append(environment)
+            monitor.record(checkin)
+            self._changed()
+            return checkin
+
+    def finish_checkin(self, slug: str, checkin: CheckIn, status: str, at: float,
+                       duration_ms: int | None = None) -> None:
+        with self.lock:
+            self.monitors[slug].finish(checkin, status, float(at), duration_ms)
+            self._changed()
+
+    def mute_monitor(self, slug: str, environment: str, muted: bool = True) -> None:
+        with self.lock:
+            self.monitors[slug].environments[environment].is_muted = muted
+            self._changed()
+
+    def add_uptime_monitor(self, name: str, project, url: str, environment: str = "production",
+                           owner: Assignee | None = None, created: float | None = None, **config) -> UptimeMonitor:
+        """An uptime detector; ``config`` takes interval_seconds, timeout_ms, method, downtime_threshold,
+        recovery_threshold, enabled."""
+        with self.lock:
+            proj = project if isinstance(project, Project) else self.project(project)
+            number = len(self.uptime_monitors) + 1
+            monitor = UptimeMonitor(234_567_000 + number, name, proj, owner, url, environment,
+                                    self.date_created if created is None else float(created),
+                                    new_guid(f"uptime-subscription:{self.slug}:{number}"), 267_400 + number, **config)
+            self.uptime_monitors[monitor.id] = monitor
+            if environment not in self.environments:
+                self.environments.append(environment)
+            self._changed()
+            return monitor
+
+    def record_uptime_check(self, monitor_id: int, status: str, at: float, duration_us: int = 120_000,
+                            http_status: int | None = 200, region: str = "us-east-1"):
+        if status not in UPTIME_CHECK_STATUSES:
+            raise ValueError(f"unknown uptime check status {status!r}")
+        with self.lock:
+            check = self.uptime_monitors[int(monitor_id)].record(float(at), status, duration_us, http_status, region)
+            self._changed()
+            return check
+
+    def create_deploy(self, version: str, environment: str, finished: float, started: float | None = None,
+                      name: str | None = None, url: str | None = None) -> Deploy:
+        with self.lock:
+            release = next(r for r in self.releases if r.version == version)
+            deploy = Deploy(str(sum(len(r.deploys) for r in self.releases) + 1), environment, float(finished),
+                            started, name, url)
+            release.deploys.append(deploy)
+            if environment not in self.environments:
+                self.environments.append(environment)
+            self._changed()
+            return deploy
 
     def compact(self, before: float, bucket: int = HOUR) -> int:
         """Merge each issue's batches older than ``before`` per (bucket, environment, tags), keeping counts,

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Iterable
 from urllib.parse import parse_qs, urlsplit
 
-from . import api_events, api_issues, api_org, api_releases, api_stats
+from . import api_crons, api_detectors, api_events, api_issues, api_org, api_releases, api_stats
 from .context import Request, Response
 from .control import Faults, RateLimiter, RequestLog, RequestRecord, too_frequent
 from .errors import FORBIDDEN, NOT_FOUND, ApiError
@@ -24,8 +24,7 @@ from .switches import Behaviour
 
 _ORG = r"^/api/0/organizations/(?P<org>[^/]+)/"
 # (endpoint name, path pattern, handler): the requests the exporter makes; names match its `endpoint` label.
-# Routes for later pollers (issue 15: Crons monitors and check-ins, detectors, deploys, Discover's
-# uptime_results) and a truth route for benchmarks, behind a flag only tests and bench set, go here.
+# A truth route for benchmarks, behind a flag only tests and bench set, would go here.
 ROUTES: list[tuple[str, re.Pattern, Callable]] = [
     ("projects", re.compile(_ORG + "projects/$"), api_org.projects),
     ("issues", re.compile(_ORG + "issues/$"), api_issues.org_issues),
@@ -33,12 +32,19 @@ ROUTES: list[tuple[str, re.Pattern, Callable]] = [
     ("events", re.compile(_ORG + "events/$"), api_events.events),
     ("releases", re.compile(_ORG + "releases/$"), api_releases.releases),
     ("sessions", re.compile(_ORG + "sessions/$"), api_releases.sessions),
+    ("deploys", re.compile(_ORG + "releases/(?P<version>[^/]+)/deploys/$"), api_releases.deploys),
+    ("monitors", re.compile(_ORG + "monitors/$"), api_crons.monitors),
+    ("monitor", re.compile(_ORG + "monitors/(?P<monitor>[^/]+)/$"), api_crons.monitor),
+    ("checkins", re.compile(_ORG + "monitors/(?P<monitor>[^/]+)/checkins/$"), api_crons.checkins),
+    ("detectors", re.compile(_ORG + "detectors/$"), api_detectors.detectors),
+    ("detector", re.compile(_ORG + "detectors/(?P<detector>[0-9]+)/$"), api_detectors.detector),
 ]
 CONCURRENT_LIMIT = 25  # sentry.io reports 25 in a third-party capture (UNVERIFIED in the contract)
-# Org auth tokens carry only org:ci; of these endpoints only the releases list accepts it (§0.2: the
-# org-auth-token create endpoint hard-codes scope_list=["org:ci"]; the releases scope map lists org:ci).
+# Org auth tokens carry only org:ci; of these endpoints only the releases list and a release's deploys
+# accept it (§0.2: the org-auth-token create endpoint hard-codes scope_list=["org:ci"]; the releases
+# scope map and the deploys endpoint's published security list org:ci).
 ORG_TOKEN_PREFIX = "sntrys_"
-ORG_TOKEN_ENDPOINTS = frozenset({"releases"})
+ORG_TOKEN_ENDPOINTS = frozenset({"releases", "deploys"})
 SNUBA_THROTTLED = "Rate limit exceeded. Please try your query with a smaller date range or fewer projects."
 
 
@@ -189,7 +195,10 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         path = split.path
         params = parse_qs(split.query, keep_blank_values=True)
-        endpoint, handler, path_args = sim.dispatch(path)
+        route, handler, path_args = sim.dispatch(path)
+        # Discover's uptime_results has a name of its own in the log and for faults, as in the exporter's
+        # endpoint label; it is still the events endpoint for rate limits and the org-token check.
+        endpoint = "uptime_results" if route == "events" and params.get("dataset") == ["uptime_results"] else route
         fault = sim.faults.take(endpoint) if endpoint else None
         if fault and fault.slow_seconds:
             time.sleep(fault.slow_seconds)
@@ -198,19 +207,19 @@ class _Handler(BaseHTTPRequestHandler):
         rate = None
         try:
             if fault and (fault.status or fault.html_error or fault.snuba_throttle):
-                reply = _fault_reply(sim, fault, endpoint)
+                reply = _fault_reply(sim, fault, route)
             elif handler is None:
                 reply = _json_reply(404, {"detail": NOT_FOUND})
             elif auth_error:
                 reply = _json_reply(auth_error.status, auth_error.body, {"WWW-Authenticate": 'xBasic realm="api"'})
             else:
-                rate = sim.rate_limiter.enter(rate_key, endpoint)
+                rate = sim.rate_limiter.enter(rate_key, route)
                 if rate is not None and not rate.allowed:
                     reply = _rate_limited_reply(rate.body, rate.headers)
                 else:
                     if sim.latency_seconds:  # processing time: the request counts as in flight meanwhile
                         time.sleep(sim.latency_seconds)
-                    reply = _api_reply(sim, endpoint, handler, path, params, path_args, token)
+                    reply = _api_reply(sim, route, handler, path, params, path_args, token)
                     if rate is not None:
                         reply.headers.update(rate.headers)
                     if fault and fault.malformed:
@@ -224,7 +233,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(reply)
         finally:
             if rate is not None:
-                sim.rate_limiter.leave(rate_key, endpoint)
+                sim.rate_limiter.leave(rate_key, route)
 
     def _send(self, reply: "_Reply") -> None:
         self.send_response(reply.status)

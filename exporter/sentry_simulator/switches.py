@@ -24,8 +24,14 @@ class Behaviour:
     # search/snuba/executors.py chunked search under a 30 s budget (§0.6): when set, an issue listing
     # ends after this many issues with results="false", although more match.
     listing_cut: int | None = None
+    # A token or server that cannot answer the newer monitors API or the uptime_results dataset (§0.14):
+    # the status it answers instead, e.g. 403 (a token without alerts:read/org:read) or 404 (a Sentry
+    # without the endpoint, or a plan without uptime). None answers normally.
+    detectors_status: int | None = None
+    uptime_results_status: int | None = None
 
     @classmethod
     def old_self_hosted(cls) -> "Behaviour":
         """A self-hosted Sentry from before 2023 (pair it with no rate limit: no headers, §0.5)."""
-        return cls(errors_dataset=False, substatus=False, priority=False, stats_inclusive_end=True)
+        return cls(errors_dataset=False, substatus=False, priority=False, stats_inclusive_end=True,
+                   detectors_status=404)  # workflow_engine's detectors API is from 2025

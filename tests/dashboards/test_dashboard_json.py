@@ -12,7 +12,8 @@ from dashboard_json import (DASHBOARDS, GENERATED, LABEL_VALUES, ROOT, SCHEMAS, 
                             prometheus_targets, targets, variable_refs)
 
 DASHBOARD_FILES = generated()
-EXPECTED_UIDS = {"sentry-overview", "sentry-impact", "sentry-quota", "sentry-releases", "sentry-exporter-health"}
+EXPECTED_UIDS = {"sentry-overview", "sentry-impact", "sentry-quota", "sentry-releases", "sentry-exporter-health",
+                 "sentry-crons"}
 NATIVE_PANEL_TYPES = {"timeseries", "stat", "gauge", "bargauge", "piechart", "table", "state-timeline",
                       "status-history", "text", "logs", "traces", "barchart", "histogram", "heatmap"}
 PANELS_WITHOUT_NUMBERS = {"text", "logs", "traces"}
@@ -49,7 +50,7 @@ def test_build_check_reports_drift(tmp_path, monkeypatch):
     assert build.main(["--check"]) == 0
 
 
-def test_the_five_dashboards_exist_with_unique_titles():
+def test_the_six_dashboards_exist_with_unique_titles():
     assert {d["uid"] for d in DASHBOARD_FILES.values()} == EXPECTED_UIDS
     titles = [d["title"] for d in DASHBOARD_FILES.values()]
     assert len(set(titles)) == len(titles)

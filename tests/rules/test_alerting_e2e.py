@@ -127,7 +127,8 @@ def test_bad_release_reaches_the_default_ticket_receiver(stack):
     assert notification["receiver"] == "default-ticket"
     assert alert["labels"]["severity"] == "warning" and alert["labels"]["project"] == "mobile-app"
     assert re.fullmatch(r"Release mobile-app@2\.0\.0 of project mobile-app in production is crash-free in only "
-                        r"8\d(\.\d+)?% of its sessions\.", alert["annotations"]["description"])
+                        r"8\d(\.\d+)?% of its sessions\. Deployed there at \d{4}-\d\d-\d\d [0-9:.]+ \+0000 UTC\.",
+                        alert["annotations"]["description"])  # with the deploy context from Sentry's deploys
     assert alert["annotations"]["runbook_url"] == RUNBOOK + "sentryreleaseunhealthy"
 
 

@@ -15,7 +15,7 @@ from tools import ExporterProcess, wait_for
 EXPORTER_ENV = {"SENTRY_DEMO": "1", "SENTRY_IMPACT_TAGS": "workspace_id", "SENTRY_ISSUE_LABEL_TAGS": "release_stage",
                 "SENTRY_QUOTA_BUDGETS": "error=100000,transaction=500000", "SENTRY_POLL_INTERVAL_SECONDS": "2",
                 "SENTRY_ENVIRONMENTS": "production,staging"}
-POLLERS = {"issues", "stats", "impact", "releases"}
+POLLERS = {"issues", "stats", "impact", "releases", "monitors", "uptime", "uptime_results"}
 # Labels Prometheus adds to every scraped series, and the series it makes itself.
 TARGET_LABELS = {"job", "instance"}
 PROMETHEUS_SERIES = {"up": TARGET_LABELS}

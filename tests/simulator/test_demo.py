@@ -79,3 +79,31 @@ def test_driver_thread_runs_and_stops():
     finally:
         driver.stop()
     assert org.version > version
+
+
+def test_demo_monitors_miss_fail_and_go_down_on_schedule():
+    from sentry_simulator.demo_monitoring import FAILING_MONITOR, FLAKY_UPTIME, MISSING_MONITOR, SILENT_MONITOR
+
+    org = build_demo_org(now=NOW)
+    clock = FakeClock(NOW)
+    with SimulatorServer(org, clock=clock, token=TOKEN) as srv:
+        api = Api(srv)
+        by_slug = {m["slug"]: m for m in api.json("organizations/demo/monitors/")}
+        assert by_slug[SILENT_MONITOR]["environments"] == []
+        statuses = {slug: [c["status"] for c in api.json(f"organizations/demo/monitors/{slug}/checkins/")]
+                    for slug in (MISSING_MONITOR, FAILING_MONITOR)}
+        assert "missed" in statuses[MISSING_MONITOR] and {"error", "timeout"} <= set(statuses[FAILING_MONITOR])
+        rows = api.json("organizations/demo/events/", {"dataset": "uptime_results", "statsPeriod": "2h",
+                                                       "field": ["original_url", "check_status", "count()"]})["data"]
+        assert {r["check_status"] for r in rows} == {"success", "failure"}
+        assert all(r["original_url"].startswith("https://api.") for r in rows if r["check_status"] == "failure")
+        assert {d["environment"] for d in api.json(f"organizations/demo/releases/{BAD_RELEASE}/deploys/")} == {
+            "production", "staging"}
+        # Half an hour later the driver has added the slots in between, and the flaky check went down once.
+        flaky = next(u for u in org.uptime_monitors.values() if u.name == FLAKY_UPTIME)
+        incidents, checks = flaky.incidents, len(flaky.checks)
+        before = len(org.monitors[MISSING_MONITOR].checkins)
+        clock.advance(1800)
+        DemoDriver(org, clock=clock).step()
+        assert len(flaky.checks) == checks + 30 and flaky.incidents == incidents + 1
+        assert len(org.monitors[MISSING_MONITOR].checkins) == before + 6

@@ -30,8 +30,9 @@ def exporter(org, clock):
     made = []
 
     def make(behaviour: Behaviour | None = None, **settings) -> Exporter:
-        """`behaviour`: the simulator's switches (switches.py), which a test may flip between polls."""
-        server = SimulatorServer(org, port=0, token=TOKEN, clock=clock, behaviour=behaviour)
+        """`behaviour`: the simulator's switches (switches.py), which a test may flip between polls.
+        `make.server` is the simulator of the exporter made last (for its faults and request log)."""
+        server = make.server = SimulatorServer(org, port=0, token=TOKEN, clock=clock, behaviour=behaviour)
         server.start()
         config = Config(sentry_url=server.url, org=org.slug, token=TOKEN, **{"releases_per_project": 0, **settings})
         client = SentryClient(server.url, TOKEN, requests_per_second=1000, max_attempts=1)

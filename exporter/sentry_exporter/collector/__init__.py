@@ -14,9 +14,9 @@ from prometheus_client.registry import Collector
 from ..config import Config
 from ..sentry.client import ApiStats
 from ..snapshot import SnapshotStore
-from . import api, exporter, guard, impact, issues, releases, stats
+from . import api, exporter, guard, impact, issues, monitors, releases, stats, uptime, uptime_results
 
-PARTS = (exporter, issues, stats, impact, releases)  # in exposition order
+PARTS = (exporter, issues, stats, impact, releases, monitors, uptime, uptime_results)  # in exposition order
 
 
 class SentryCollector(Collector):

@@ -39,3 +39,17 @@ def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
         if h.crash_free_users is not None:
             crash_free_users.add_metric(key, h.crash_free_users)
     yield from (sessions, crash_free_sessions, crash_free_users)
+    created = GaugeMetricFamily("sentry_release_created_timestamp_seconds", "When each of the newest releases was "
+                                "created in Sentry.", labels=["project", "release"])
+    deployed = GaugeMetricFamily("sentry_release_deploy_timestamp_seconds", "When the release's newest deploy to the "
+                                 "environment finished (Sentry's deploys)." + CACHED,
+                                 labels=["project", "release", "environment"])
+    for project, versions in sorted(r.latest.items()):
+        for version in versions:
+            if version in r.created:
+                created.add_metric([project, version], r.created[version])
+    for (version, environment), finished in sorted(r.deployed.items()):
+        for project, versions in sorted(r.latest.items()):
+            if version in versions:
+                deployed.add_metric([project, version, environment], finished)
+    yield from (created, deployed)

@@ -1,22 +1,27 @@
-"""Release health: crash-free sessions and users of the latest releases of every project.
+"""Release health: crash-free sessions and users of the latest releases of every project, and when
+each of them was created and deployed to each environment.
 
 One page of the org's newest releases, then sessions queries for them grouped by project, release
 and environment. Sessions answers only its top groups, at most 10,000 data points a page, and is
 paginated (CONTRACT §0.8, `src/sentry/api/endpoints/organization_sessions.py`): every page is read,
 so every group is answered. The versions go into `release:[…]` in batches of bounded length, so no
-request line outgrows a proxy's limit (414).
+request line outgrows a proxy's limit (414). Deploys cost a call only for a release whose `lastDeploy`
+(in the releases list) changed since the previous run and that has more than one deploy, at most
+SENTRY_DEPLOYS_MAX_CALLS a run; the rest wait for the next run.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 from ..directory import ProjectDirectory
 from ..parsing import count, label, number
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse
+from .issues import parse_time
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class ReleaseHealth:
 class ReleasesResult:
     latest: dict[str, tuple[str, ...]]      # project -> its newest releases, newest first
     health: tuple[ReleaseHealth, ...]
+    created: dict[str, float] = field(default_factory=dict)             # release -> dateCreated
+    deployed: dict[tuple[str, str], float] = field(default_factory=dict)  # (release, environment) -> newest finish
 
 
 FIELDS = ("sum(session)", "crash_free_rate(session)", "crash_free_rate(user)")
@@ -44,9 +51,10 @@ class ReleasesPoller:
     name = "releases"
 
     def __init__(self, client: SentryClient, org: str, directory: ProjectDirectory, per_project: int,
-                 filter_projects: bool):
+                 filter_projects: bool, deploy_calls: int = 0):
         self._client, self._org, self._directory = client, org, directory
-        self._per_project, self._filter = per_project, filter_projects
+        self._per_project, self._filter, self._deploy_calls = per_project, filter_projects, deploy_calls
+        self._deploys: dict[str, tuple[str, dict[str, float]]] = {}  # release -> (lastDeploy id, env -> finish)
 
     def poll(self) -> ReleasesResult:
         projects = self._directory.get()
@@ -59,6 +67,7 @@ class ReleasesPoller:
             self._client.stats.count_malformed("releases")
             raise MalformedResponse("releases", "expected a list of releases")
         latest: dict[str, list[str]] = defaultdict(list)
+        listed: dict[str, dict] = {}
         for release in body:  # newest first
             version = label(release.get("version")) if isinstance(release, dict) else ""
             projects = release.get("projects") if isinstance(release, dict) else None
@@ -69,9 +78,43 @@ class ReleasesPoller:
                 slug = project.get("slug") if isinstance(project, dict) else None
                 if slug in wanted and len(latest[slug]) < self._per_project and version not in latest[slug]:
                     latest[slug].append(version)
+                    listed.setdefault(version, release)
         versions = sorted({v for vs in latest.values() for v in vs})
         health = self._health(ids, versions, slugs) if versions else ()
-        return ReleasesResult({k: tuple(v) for k, v in latest.items()}, health)
+        created = {v: t for v in versions if (t := parse_time(listed[v].get("dateCreated"))) is not None}
+        return ReleasesResult({k: tuple(v) for k, v in latest.items()}, health, created, self._deployed(listed))
+
+    def _deployed(self, listed: dict[str, dict]) -> dict[tuple[str, str], float]:
+        """(release, environment) -> when its newest deploy there finished, for the listed releases."""
+        calls = 0
+        for version, release in listed.items():
+            last = _deploy(release.get("lastDeploy"))
+            if last is None or self._deploys.get(version, ("",))[0] == last[0]:
+                continue  # never deployed, or nothing new since the previous run
+            if count(release.get("deployCount")) == 1:  # the one deploy is lastDeploy itself: no call
+                self._deploys[version] = (last[0], {last[1]: last[2]})
+            elif calls < self._deploy_calls:
+                calls += 1
+                self._deploys[version] = (last[0], self._deploys_of(version))
+        for version in set(self._deploys) - set(listed):
+            del self._deploys[version]
+        return {(v, env): t for v, (_id, envs) in self._deploys.items() for env, t in envs.items()}
+
+    def _deploys_of(self, version: str) -> dict[str, float]:
+        body = self._client.get_json("deploys", f"organizations/{self._org}/releases/{quote(version, safe='')}/deploys/",
+                                     [("per_page", "100")])
+        if not isinstance(body, list):
+            self._client.stats.count_malformed("deploys")
+            raise MalformedResponse("deploys", "expected a list of deploys")
+        newest: dict[str, float] = {}
+        for item in body:
+            deploy = _deploy(item)
+            if deploy is None:
+                self._client.stats.count_malformed("deploys")
+                continue
+            _id, environment, finished = deploy
+            newest[environment] = max(newest.get(environment, finished), finished)
+        return newest
 
     def _health(self, ids: list[str], versions: list[str], slugs: dict[str, str]) -> tuple[ReleaseHealth, ...]:
         health: dict[tuple[str, str, str], ReleaseHealth] = {}
@@ -121,6 +164,17 @@ def _batches(quoted: list[str]) -> list[list[str]]:
         batches[-1].append(version)
         length += size
     return batches
+
+
+def _deploy(item: Any) -> tuple[str, str, float] | None:
+    """(id, environment, dateFinished) of a deploy object; None when it is not one."""
+    if not isinstance(item, dict):
+        return None
+    deploy_id, environment = label(str(item.get("id") or "")), label(item.get("environment"))
+    finished = parse_time(item.get("dateFinished"))
+    if not deploy_id or not environment or finished is None:
+        return None
+    return deploy_id, environment, finished
 
 
 def _quote(version: str) -> str:

@@ -1,0 +1,196 @@
+"""Sentry Crons: every monitor with its environments, and its check-ins counted by status.
+
+Cost per run: one call per 100 monitors (`organizations/{org}/monitors/`), plus one check-ins call
+(the newest 100) for each monitor whose environments changed since the previous run (a monitor
+without environments has no check-ins yet and costs nothing), at most
+SENTRY_MONITORS_MAX_CHECKIN_CALLS a run; the rest wait for the next run. "Changed" compares each
+environment's status, lastCheckIn and nextCheckIn: a missed check-in moves nextCheckIn, not lastCheckIn
+(`src/sentry/monitors/models.py`: last_checkin "does not include auto-generated missed check-ins").
+
+The counters follow the lifecycle counters' rule: the first run records every check-in id it sees as a
+baseline and counts none; after that a check-in is counted once per status it is seen with, by its id
+(`in_progress` when it starts, then its final status). A monitor first read after the first run (new,
+or deferred by the cap) counts its check-ins made since the previous run. A run that finishes without
+changing its environment is counted with the monitor's next change, while it is among the newest 100.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..parsing import count, label
+from ..sentry.client import SentryClient
+from ..sentry.errors import MalformedResponse, SentryError
+from . import unsupported_endpoint
+from .issues import parse_time
+
+# CheckInStatus.as_choices() in src/sentry/monitors/models.py
+CHECKIN_STATUSES = ("ok", "error", "in_progress", "missed", "timeout", "unknown")
+# MonitorStatus.as_choices(): what a listed environment can be (deletions are not listed)
+ENVIRONMENT_STATUSES = ("active", "ok", "error", "disabled")
+PAGE = 100
+
+
+@dataclass(frozen=True)
+class MonitorEnvironment:
+    name: str
+    status: str
+    muted: bool
+    last_checkin: float | None
+    next_checkin: float | None
+    next_checkin_latest: float | None
+
+
+@dataclass(frozen=True)
+class Monitor:
+    project: str
+    slug: str
+    team: str                               # the owner team's slug; "" for a user or no owner
+    environments: tuple[MonitorEnvironment, ...]   # empty until the monitor's first check-in
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.project, self.slug
+
+
+@dataclass(frozen=True)
+class MonitorsResult:
+    monitors: tuple[Monitor, ...]
+    checkins: dict[tuple[str, str, str, str], int]   # (project, monitor, environment, status) -> since start
+    last_duration: dict[tuple[str, str, str], float]  # (project, monitor, environment) -> seconds
+    deferred: int                                     # monitors whose check-ins wait for the next run
+
+
+@dataclass
+class _Counting:
+    # Keyed by (project, slug): a slug is unique per project (Monitor.Meta.unique_together), not per org.
+    seen: dict[tuple[str, str], dict[str, set[str]]] = field(default_factory=dict)  # check-in id -> statuses
+    fingerprints: dict[tuple[str, str], tuple] = field(default_factory=dict)  # environments as last read
+    counts: Counter = field(default_factory=Counter)
+    durations: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    previous_run: float | None = None
+
+
+class MonitorsPoller:
+    name = "monitors"
+
+    def __init__(self, client: SentryClient, org: str, project_ids, max_checkin_calls: int, clock):
+        self._client, self._org, self._project_ids = client, org, project_ids
+        self._max_calls, self._clock = max_checkin_calls, clock
+        self._state = _Counting()
+
+    def poll(self) -> MonitorsResult:
+        now = self._clock()
+        listed = self._list()
+        state = self._state
+        changed = [(m, fp) for m, fp in listed if state.fingerprints.get(m.key) != fp and m.environments]
+        for monitor, fingerprint in changed[: self._max_calls]:
+            self._count(monitor)
+            state.fingerprints[monitor.key] = fingerprint
+        deferred = max(len(changed) - self._max_calls, 0)
+        monitors = tuple(m for m, _ in listed)
+        self._forget_gone({m.key for m in monitors})
+        state.previous_run = now
+        checkins = dict(state.counts)
+        for monitor in monitors:  # every status of every environment from 0, so the first increase shows
+            for env in monitor.environments:
+                for status in CHECKIN_STATUSES:
+                    checkins.setdefault((monitor.project, monitor.slug, env.name, status), 0)
+        return MonitorsResult(monitors, checkins, dict(state.durations), deferred)
+
+    def _list(self) -> list[tuple[Monitor, tuple]]:
+        listed = []
+        params = [("per_page", str(PAGE))] + [("project", i) for i in self._project_ids()]
+        try:
+            pages = list(self._client.pages("monitors", f"organizations/{self._org}/monitors/", params))
+        except SentryError as e:  # a Sentry from before Crons
+            raise unsupported_endpoint(e)
+        for page, _more in pages:
+            for item in page:
+                monitor = self._monitor(item)
+                if monitor is None:
+                    self._client.stats.count_malformed("monitors")
+                    continue
+                listed.append((monitor, tuple((e.name, e.status, e.last_checkin, e.next_checkin)
+                                              for e in monitor.environments)))
+        return listed
+
+    @staticmethod
+    def _monitor(item: Any) -> Monitor | None:
+        if not isinstance(item, dict):
+            return None
+        slug, project = label(item.get("slug")), item.get("project")
+        project = label(project.get("slug")) if isinstance(project, dict) else ""
+        envs = item.get("environments")
+        if not slug or not project or not isinstance(envs, list):
+            return None
+        owner = item.get("owner")
+        team = label(owner.get("name")) if isinstance(owner, dict) and owner.get("type") == "team" else ""
+        environments = []
+        for env in envs:
+            name = label(env.get("name")) if isinstance(env, dict) else ""
+            if not name:
+                return None
+            status = env.get("status") if env.get("status") in ENVIRONMENT_STATUSES else "active"
+            environments.append(MonitorEnvironment(name, status, env.get("isMuted") is True,
+                                                   parse_time(env.get("lastCheckIn")),
+                                                   parse_time(env.get("nextCheckIn")),
+                                                   parse_time(env.get("nextCheckInLatest"))))
+        return Monitor(project, slug, team, tuple(environments))
+
+    def _count(self, monitor: Monitor) -> None:
+        """Counts the monitor's new check-ins. The first run counts none; a monitor first read later
+        counts those made since the previous run."""
+        state = self._state
+        baseline = state.previous_run is None
+        body = self._client.get_json("checkins", f"organizations/{self._org}/monitors/{monitor.slug}/checkins/",
+                                     [("per_page", str(PAGE))])
+        if not isinstance(body, list):
+            self._client.stats.count_malformed("checkins")
+            raise MalformedResponse("checkins", "expected a list of check-ins")
+        known = state.seen.get(monitor.key)
+        new_monitor = known is None
+        seen: dict[str, set[str]] = {}
+        newest_finished: dict[str, float] = {}
+        for checkin in body:  # newest first
+            fields = _checkin(checkin)
+            if fields is None:
+                self._client.stats.count_malformed("checkins")
+                continue
+            checkin_id, environment, status, created, duration_ms = fields
+            statuses = seen.setdefault(checkin_id, set(known.get(checkin_id, ())) if known else set())
+            counts_now = not baseline and (not new_monitor or (created or 0) >= state.previous_run)
+            if status not in statuses:
+                statuses.add(status)
+                if counts_now:
+                    state.counts[(monitor.project, monitor.slug, environment, status)] += 1
+            if status != "in_progress" and duration_ms is not None and environment not in newest_finished:
+                newest_finished[environment] = duration_ms / 1000
+        state.seen[monitor.key] = seen  # ids older than the newest 100 never come back on this page
+        for environment, seconds in newest_finished.items():
+            state.durations[(monitor.project, monitor.slug, environment)] = seconds
+
+    def _forget_gone(self, keys: set[tuple[str, str]]) -> None:
+        """A deleted monitor's series go with it."""
+        state = self._state
+        for key in set(state.seen) - keys:
+            del state.seen[key]
+            state.fingerprints.pop(key, None)
+        for key in [k for k in state.counts if k[:2] not in keys]:
+            del state.counts[key]
+        for key in [k for k in state.durations if k[:2] not in keys]:
+            del state.durations[key]
+
+
+def _checkin(item: Any) -> tuple[str, str, str, float | None, int | None] | None:
+    if not isinstance(item, dict):
+        return None
+    checkin_id, status = label(item.get("id")), item.get("status")
+    if not checkin_id or status not in CHECKIN_STATUSES:
+        return None
+    environment = label(item.get("environment"), "production")  # ensure_environment's default
+    duration = item.get("duration")
+    return checkin_id, environment, status, parse_time(item.get("dateCreated")), \
+        None if duration is None else count(duration)
