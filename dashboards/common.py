@@ -104,6 +104,11 @@ def stat(title, description, targets, unit, thresholds=None, mappings=None, colo
     )
 
 
+def count_stat(title, description, expr, *alarms):
+    """A stat of one instant count that should be 0: green, then each (from, color) step of `alarms`."""
+    return stat(title, description, [prom(expr, instant=True)], unit="short", thresholds=steps((None, GREEN), *alarms))
+
+
 def piechart(title, description, targets, unit):
     return PieChart(
         title=title, description=description, **_queries(targets),
@@ -164,6 +169,18 @@ def bargauge(title, description, targets, unit, thresholds=None, min_value=0, ma
                  "minVizHeight": 16, "minVizWidth": 8, "maxVizHeight": 300,
                  "legend": {"showLegend": False, "displayMode": "list", "placement": "bottom", "calcs": []}},
     )
+
+
+def bars_by(title, description, label, series):
+    """A bar per value of `label`: the sum of `series` over it, largest first."""
+    return bargauge(title, description, [prom(f"sort_desc(sum by ({label}) ({series}))", legend="{{%s}}" % label,
+                                              instant=True)], unit="short")
+
+
+def pie_by(title, description, label, series):
+    """A slice per value of `label`: the sum of `series` over it."""
+    return piechart(title, description, [prom(f"sum by ({label}) ({series})", legend="{{%s}}" % label,
+                                              instant=True)], unit="short")
 
 
 def gauge(title, description, targets, unit, thresholds, min_value=0, max_value=1):

@@ -1,5 +1,5 @@
 """Sentry Crons and Uptime: which scheduled jobs missed, failed or timed out, and which endpoints are down."""
-from common import (BLUE, GREEN, ORANGE, RED, YELLOW, alert_annotation, bargauge, dashboard, prom, stat,
+from common import (BLUE, GREEN, ORANGE, RED, YELLOW, alert_annotation, bargauge, count_stat, dashboard, prom,
                     state_timeline, steps, table, timeseries, value_text, variable)
 
 SELECT = 'project=~"$project", environment=~"$environment"'
@@ -19,31 +19,28 @@ BAD_CHECKINS = monitor("sentry_monitor_checkins_total", 'status=~"missed|error|t
 WITH_TEAM = "* on (project, monitor) group_left (team) sentry_monitor_info"
 DEADLINE = monitor("sentry_monitor_next_checkin_latest_timestamp_seconds")
 
-failing = stat(
+failing = count_stat(
     "Monitors failing", "Monitor environments with an open incident in Sentry (status error).",
-    [prom(f"sum({FAILING})", instant=True)], unit="short",
-    thresholds=steps((None, GREEN), (1, RED)),
+    f"sum({FAILING})", (1, RED),
 )
 
-overdue = stat(
+overdue = count_stat(
     "Overdue check-ins", "Monitor environments past their latest expected check-in (nextCheckInLatest: the "
     "expected time plus the margin) and not muted.",
-    [prom(f"sum((time() - {DEADLINE} > bool 0) unless on (project, monitor, environment) "
-          f"(sentry_monitor_muted == 1))", instant=True)], unit="short",
-    thresholds=steps((None, GREEN), (1, ORANGE)),
+    f"sum((time() - {DEADLINE} > bool 0) unless on (project, monitor, environment) "
+    f"(sentry_monitor_muted == 1))",
+    (1, ORANGE),
 )
 
-missed_24h = stat(
+missed_24h = count_stat(
     "Missed or failed check-ins (24h)", "Check-ins with status missed, error or timeout in the last 24 hours, "
     "counted by the exporter since it started.",
-    [prom(f"sum(increase({BAD_CHECKINS}[24h]))", instant=True)],
-    unit="short", thresholds=steps((None, GREEN), (1, YELLOW)),
+    f"sum(increase({BAD_CHECKINS}[24h]))", (1, YELLOW),
 )
 
-uptime_down = stat(
+uptime_down = count_stat(
     "Uptime monitors down", "Uptime monitors with an open downtime incident in Sentry.",
-    [prom(f"sum(1 - sentry_uptime_up{{{UPTIME}}})", instant=True)], unit="short",
-    thresholds=steps((None, GREEN), (1, RED)),
+    f"sum(1 - sentry_uptime_up{{{UPTIME}}})", (1, RED),
 )
 
 status_grid = state_timeline(

@@ -1,7 +1,7 @@
 """Exporter & stack health: is the data fresh, how hard does the exporter hit Sentry's API."""
 from common import (BLUE, EXPORTER_LOGS, EXPORTER_TRACES, EXPORTER_UP, GREEN, LOKI, ORANGE, RED, TEMPO, YELLOW,
-                    bargauge, dashboard, explore_url, link, logs, prom, stat, state_timeline, steps, timeseries,
-                    trace_search, value_text, variable)
+                    bargauge, count_stat, dashboard, explore_url, link, logs, prom, stat, state_timeline, steps,
+                    timeseries, trace_search, value_text, variable)
 
 POLLER = 'poller=~"$poller"'
 ENDPOINT = 'endpoint=~"$endpoint"'
@@ -35,10 +35,9 @@ projects = stat(
     [prom("sum(sentry_projects)", instant=True)], unit="short",
 )
 
-truncated = stat(
+truncated = count_stat(
     "Truncated listings", "Issue queries whose listing hit the per-query cap (counts are then lower bounds).",
-    [prom("sum(sentry_issues_truncated)", instant=True)], unit="short",
-    thresholds=steps((None, GREEN), (1, ORANGE)),
+    "sum(sentry_issues_truncated)", (1, ORANGE),
 )
 
 version = stat(

@@ -1,5 +1,5 @@
 """Impact & ownership: who owns the unresolved issues and which ones hurt the most customers."""
-from common import (GREEN, ORANGE, RED, YELLOW, bargauge, dashboard, link, piechart, prom, stat, steps, table,
+from common import (ORANGE, RED, YELLOW, bargauge, bars_by, count_stat, dashboard, link, pie_by, prom, stat, table,
                     timeseries, variable)
 
 
@@ -22,23 +22,20 @@ ESCALATING = issues(', substatus="escalating"')
 ESCALATING_INFO = info(', substatus="escalating"')
 OPEN_IN_SENTRY = link("Open issue in Sentry", "${__field.labels.permalink}")
 
-unassigned = stat(
+unassigned = count_stat(
     "Unassigned issues", "Unresolved issues nobody owns (assignee = unassigned).",
-    [prom(f'sum({UNASSIGNED})', instant=True)], unit="short",
-    thresholds=steps((None, GREEN), (1, YELLOW), (20, RED)),
+    f'sum({UNASSIGNED})', (1, YELLOW), (20, RED),
 )
 
-escalating = stat(
+escalating = count_stat(
     "Escalating issues", "Unresolved issues Sentry marks as escalating (substatus = escalating).",
-    [prom(f'sum({ESCALATING})', instant=True)], unit="short",
-    thresholds=steps((None, GREEN), (1, ORANGE)),
+    f'sum({ESCALATING})', (1, ORANGE),
 )
 
-over_threshold_count = stat(
+over_threshold_count = count_stat(
     "Paging-level issues", "Issues whose distinct impact-tag values in 24h exceed the "
     "threshold of their tag and release_stage tier: the issues SentryIssueHighImpact pages for.",
-    [prom(f"count(count by (issue, project) {OVER_THRESHOLD})", instant=True)], unit="short",
-    thresholds=steps((None, GREEN), (1, RED)),
+    f"count(count by (issue, project) {OVER_THRESHOLD})", (1, RED),
 )
 
 owners = stat(
@@ -47,14 +44,14 @@ owners = stat(
     unit="short",
 )
 
-by_assignee = bargauge(
+by_assignee = bars_by(
     "Unresolved by assignee / team", "Unresolved issues per owning team or user; unassigned included.",
-    [prom(f"sort_desc(sum by (assignee) ({issues()}))", legend="{{assignee}}", instant=True)], unit="short",
+    "assignee", issues(),
 )
 
-by_priority = piechart(
+by_priority = pie_by(
     "Unresolved by priority", "Unresolved issues split by Sentry priority (high, medium, low).",
-    [prom(f"sum by (priority) ({issues()})", legend="{{priority}}", instant=True)], unit="short",
+    "priority", issues(),
 )
 
 top_by_users = bargauge(

@@ -1,7 +1,7 @@
 """Sentry overview: how many unresolved issues, which ones matter, and how event volume moves."""
-from common import (EXPORTER_LOGS, GREEN, LOKI, ORANGE, RED, YELLOW, alert_annotation, bargauge, dashboard,
-                    deploy_annotation, link, piechart, prom, release_annotation, stat, steps, table, timeseries,
-                    value_text, variable)
+from common import (EXPORTER_LOGS, GREEN, LOKI, ORANGE, RED, YELLOW, alert_annotation, bars_by, count_stat, dashboard,
+                    deploy_annotation, link, pie_by, prom, release_annotation, stat, table, timeseries, value_text,
+                    variable)
 
 ISSUES = 'sentry_issues{project=~"$project", level=~"$level", environment=~"$environment"}'
 INFO = 'sentry_issue_info{project=~"$project", level=~"$level"}'
@@ -19,41 +19,39 @@ demo_banner = stat(
     mappings=value_text({1: ("DEMO DATA (simulated Sentry org)", ORANGE), 0: ("Live Sentry data", GREEN)}),
 )
 
-total_unresolved = stat(
+total_unresolved = count_stat(
     "Unresolved issues", "Unresolved issues seen in the exporter's issues window (SENTRY_ISSUES_PERIOD), "
     "for the selected projects, levels and environments.",
-    [prom(f"sum({ISSUES})", instant=True)], unit="short",
-    thresholds=steps((None, GREEN), (25, YELLOW), (100, RED)),
+    f"sum({ISSUES})", (25, YELLOW), (100, RED),
 )
 
-new_24h = stat(
+new_24h = count_stat(
     "New issues (24h)", "Issues whose first event ever was in the last 24 hours.",
-    [prom('sum(sentry_issues_new_24h{project=~"$project"})', instant=True)], unit="short",
-    thresholds=steps((None, GREEN), (1, YELLOW), (10, RED)),
+    'sum(sentry_issues_new_24h{project=~"$project"})', (1, YELLOW), (10, RED),
 )
 
-regressions = stat(
+regressions = count_stat(
     "Regressions in range", "Resolved issues that came back (transition=regressed) during the dashboard's "
     "time range.",
-    [prom('sum(increase(sentry_issue_transitions_total{transition="regressed", project=~"$project", '
-          'level=~"$level"}[$__range]))', instant=True)], unit="short",
-    thresholds=steps((None, GREEN), (1, RED)),
+    'sum(increase(sentry_issue_transitions_total{transition="regressed", project=~"$project", '
+    'level=~"$level"}[$__range]))',
+    (1, RED),
 )
 
-by_substatus = piechart(
+by_substatus = pie_by(
     "Unresolved by substatus", "Unresolved issues split by Sentry substatus: new, ongoing, escalating, "
     "regressed, archived_until_escalating …",
-    [prom(f"sum by (substatus) ({ISSUES})", legend="{{substatus}}", instant=True)], unit="short",
+    "substatus", ISSUES,
 )
 
-by_level = bargauge(
+by_level = bars_by(
     "Unresolved by level", "Unresolved issues per level (fatal, error, warning, info, debug).",
-    [prom(f"sort_desc(sum by (level) ({ISSUES}))", legend="{{level}}", instant=True)], unit="short",
+    "level", ISSUES,
 )
 
-by_project = bargauge(
+by_project = bars_by(
     "Unresolved by project", "Unresolved issues per Sentry project.",
-    [prom(f"sort_desc(sum by (project) ({ISSUES}))", legend="{{project}}", instant=True)], unit="short",
+    "project", ISSUES,
 )
 
 accepted_per_project = timeseries(

@@ -1,6 +1,6 @@
 """Release health: crash-free sessions and users per release, and the releases that hurt."""
-from common import (GREEN, RED, YELLOW, bargauge, dashboard, deploy_annotation, prom, release_annotation, stat, steps,
-                    table, timeseries, variable)
+from common import (GREEN, RED, YELLOW, bargauge, count_stat, dashboard, deploy_annotation, prom, release_annotation,
+                    stat, steps, table, timeseries, variable)
 
 SELECT = 'project=~"$project", environment=~"$environment"'
 SESSIONS_OK = f"sentry_release_crash_free_sessions_ratio{{{SELECT}}}"
@@ -11,11 +11,10 @@ LATEST = 'on (project, release) group_left () sentry_release_info{project=~"$pro
 OBJECTIVE = 'scalar(config:sentry_alert_threshold:value{threshold="release_crash_free_sessions_ratio"})'
 CRASH_FREE = steps((None, RED), (0.98, YELLOW), (0.995, GREEN))
 
-below_objective = stat(
+below_objective = count_stat(
     "Latest releases below objective", "Latest releases (per project and environment) whose crash-free "
     "session rate is under the SentryReleaseUnhealthy objective.",
-    [prom(f"count(({SESSIONS_OK} * {LATEST}) < {OBJECTIVE})", instant=True)], unit="short",
-    thresholds=steps((None, GREEN), (1, RED)),
+    f"count(({SESSIONS_OK} * {LATEST}) < {OBJECTIVE})", (1, RED),
 )
 
 worst_latest = stat(
@@ -28,11 +27,10 @@ sessions_24h = stat(
     [prom(f"sum({SESSIONS})", instant=True)], unit="short",
 )
 
-new_issues = stat(
+new_issues = count_stat(
     "New issues (24h)", "Issues first seen in the last 24 hours in the selected projects: what the latest "
     "releases brought.",
-    [prom('sum(sentry_issues_new_24h{project=~"$project"})', instant=True)], unit="short",
-    thresholds=steps((None, GREEN), (1, YELLOW), (10, RED)),
+    'sum(sentry_issues_new_24h{project=~"$project"})', (1, YELLOW), (10, RED),
 )
 
 sessions_over_time = timeseries(

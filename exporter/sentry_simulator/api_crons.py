@@ -19,7 +19,7 @@ from .api_org import project_serializer_json
 from .context import Request, Response, paged, selected_environments, selected_projects
 from .errors import NOT_FOUND, ApiError
 from .monitoring import CheckIn, Monitor
-from .pagination import offset_page, parse_cursor, parse_per_page
+from .pagination import offset_page, parse_paging
 from .timeutil import iso_ms, window_from_params
 
 # monitors/models.py DEFAULT_STATUS_ORDER
@@ -28,8 +28,7 @@ _STATUS_ORDER = {"error": 0, "ok": 1, "active": 2, "disabled": 3}
 
 def monitors(request: Request) -> Response:
     org = request.org
-    per_page = parse_per_page(request.params)
-    cursor = parse_cursor(request.params)
+    per_page, cursor = parse_paging(request.params)
     project_ids = {p.id for p in selected_projects(request)}
     environments = selected_environments(request)
     owners = [v for v in request.params.get("owner", []) if v]
@@ -47,8 +46,7 @@ def monitor(request: Request) -> Response:
 
 def checkins(request: Request) -> Response:
     found = _monitor(request)
-    per_page = parse_per_page(request.params)
-    cursor = parse_cursor(request.params)
+    per_page, cursor = parse_paging(request.params)
     start, end = window_from_params(request.params, request.now)
     environments = selected_environments(request)
     items = [c for c in reversed(found.checkins) if start <= c.date_added <= end

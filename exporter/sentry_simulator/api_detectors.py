@@ -14,7 +14,7 @@ from .api_crons import monitor_json
 from .context import Request, Response, paged, selected_projects
 from .errors import NOT_FOUND, ApiError
 from .monitoring import Monitor, UptimeMonitor, new_guid
-from .pagination import offset_page, parse_cursor, parse_per_page
+from .pagination import offset_page, parse_paging
 from .search import tokenize
 from .timeutil import iso_ms
 
@@ -27,8 +27,7 @@ CRON_DETECTOR_BASE = 500_000  # cron detector ids: this plus the monitor's inter
 def detectors(request: Request) -> Response:
     if request.behaviour.detectors_status:
         raise ApiError(request.behaviour.detectors_status, _refusal(request.behaviour.detectors_status))
-    per_page = parse_per_page(request.params)
-    cursor = parse_cursor(request.params)
+    per_page, cursor = parse_paging(request.params)
     project_ids = {p.id for p in selected_projects(request)}
     wanted_types = _types(request.first("query", ""))
     items = [d for d in _all(request.org) if d["projectId"] in project_ids

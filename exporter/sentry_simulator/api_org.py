@@ -5,7 +5,7 @@ from __future__ import annotations
 from .context import Request, Response, paged
 from .errors import ApiError
 from .model import Project
-from .pagination import offset_page, parse_cursor, parse_per_page
+from .pagination import offset_page, parse_paging
 from .timeutil import iso_ms
 
 _PROJECT_STATS_PERIODS = ("", "1h", "24h", "7d", "14d", "30d")
@@ -18,8 +18,7 @@ _FLAGS = ("hasFeedbacks", "hasFlags", "hasMinifiedStackTrace", "hasMonitors", "h
 
 def projects(request: Request) -> Response:
     org = request.org
-    per_page = parse_per_page(request.params)
-    cursor = parse_cursor(request.params)
+    per_page, cursor = parse_paging(request.params)
     period = request.first("statsPeriod")
     if period is not None and period not in _PROJECT_STATS_PERIODS:
         raise ApiError(400, {"error": {"params": {"stats_period": {

@@ -6,10 +6,10 @@ from collections import defaultdict
 from urllib.parse import unquote
 
 from .context import Request, Response, paged, selected_environments, selected_projects
-from .errors import NOT_FOUND, ApiError, require_known
+from .errors import NOT_FOUND, ApiError, known_values
 from .model import SESSION_STATUSES, Release
 from .monitoring import Deploy
-from .pagination import generic_offset_page, offset_page, parse_cursor, parse_per_page
+from .pagination import generic_offset_page, offset_page, parse_cursor, parse_paging, parse_per_page
 from .search import split_values, tokenize
 from .timeutil import DAY, HOUR, iso_ms, iso_s, parse_period, rolled_up, window_from_params
 
@@ -23,8 +23,7 @@ DEFAULT_SESSIONS_PERIOD = DAY
 
 def releases(request: Request) -> Response:
     org = request.org
-    per_page = parse_per_page(request.params)
-    cursor = parse_cursor(request.params)
+    per_page, cursor = parse_paging(request.params)
     project_ids = {p.int_id for p in selected_projects(request)}
     environments = selected_environments(request)
     needle = (request.first("query") or "").lower()
@@ -44,9 +43,9 @@ def deploys(request: Request) -> Response:
     release = next((r for r in request.org.releases if r.version == version), None)
     if release is None:
         raise ApiError(404, NOT_FOUND)
-    per_page = parse_per_page(request.params)
+    per_page, cursor = parse_paging(request.params)
     items = sorted(release.deploys, key=lambda d: (d.date_finished, int(d.id)), reverse=True)
-    page = offset_page(items, parse_cursor(request.params), per_page)
+    page = offset_page(items, cursor, per_page)
     return paged(request, page, [deploy_json(d) for d in page.items])
 
 
@@ -97,12 +96,10 @@ def sessions(request: Request) -> Response:
     says whether more exist; the contract does not give the default page size.
     """
     org = request.org
-    fields = request.params.get("field", [])
+    fields = known_values(request.params, "field", SESSION_FIELDS)
     if not fields:
         raise ApiError(400, 'Request is missing a "field"')
-    require_known(fields, SESSION_FIELDS, "field")
-    group_by = request.params.get("groupBy", [])
-    require_known(group_by, SESSION_GROUP_BYS, "groupBy")
+    group_by = known_values(request.params, "groupBy", SESSION_GROUP_BYS)
     interval = parse_period(request.first("interval", "1h") or "1h")
     if not interval or interval % HOUR:
         raise ApiError(400, "The interval has to be a multiple of the minimum interval of one hour.")

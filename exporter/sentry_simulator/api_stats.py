@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .context import Request, Response, selected_projects
-from .errors import ApiError, require_known
+from .errors import ApiError, known_values
 from .model import ERROR_CATEGORIES, OUTCOMES, api_category
 from .timeutil import DAY, iso_s, parse_period, rolled_up, window_from_params
 
@@ -23,16 +23,12 @@ MAX_INTERVALS = 1000
 
 def stats_v2(request: Request) -> Response:
     org = request.org
-    fields = request.params.get("field", [])
+    fields = known_values(request.params, "field", FIELDS)
     if not fields:
         raise ApiError(400, 'At least one "field" is required.')
-    require_known(fields, FIELDS, "field")
-    group_by = request.params.get("groupBy", [])
-    require_known(group_by, GROUP_BYS, "groupBy")
-    categories = request.params.get("category", [])
-    require_known(categories, PUBLIC_CATEGORIES, "category")
-    outcomes = request.params.get("outcome", [])
-    require_known(outcomes, OUTCOMES, "outcome")
+    group_by = known_values(request.params, "groupBy", GROUP_BYS)
+    categories = known_values(request.params, "category", PUBLIC_CATEGORIES)
+    outcomes = known_values(request.params, "outcome", OUTCOMES)
     if not categories and "category" not in group_by:
         raise ApiError(400, "Query must have category as groupby or filter")
     interval = _interval(request.first("interval", "1h"))

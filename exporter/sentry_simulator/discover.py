@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .context import Request, selected_environments, selected_projects
 from .errors import ApiError
-from .pagination import parse_cursor, parse_per_page
+from .pagination import parse_paging
 from .timeutil import DAY, window_from_params
 
 MAX_FIELDS = 20
@@ -38,8 +38,7 @@ def discover_query(request: Request, column_type) -> DiscoverQuery:
     sort = request.first("sort")
     if sort and sort.lstrip("-") not in names:
         raise ApiError(400, f"Cannot order by a field that is not selected: {sort.lstrip('-')!r}")
-    per_page = parse_per_page(request.params)
-    cursor = parse_cursor(request.params)
+    per_page, cursor = parse_paging(request.params)
     projects = {p.id for p in selected_projects(request)}
     if len(projects) > 1 and not request.behaviour.global_views:
         raise ApiError(400, "You cannot view events from multiple projects.")

@@ -12,11 +12,13 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def require_known(values, allowed, what: str) -> None:
-    """Sentry's 400 for a parameter value it does not know, e.g. 'Invalid groupBy: "x"'."""
+def known_values(params, name: str, allowed) -> list[str]:
+    """The values of query parameter `name`; Sentry's 400 for one it does not know, e.g. 'Invalid groupBy: "x"'."""
+    values = params.get(name, [])
     for value in values:
         if value not in allowed:
-            raise ApiError(400, f'Invalid {what}: "{value}"')
+            raise ApiError(400, f'Invalid {name}: "{value}"')
+    return values
 
 
 NOT_FOUND = "The requested resource does not exist"

@@ -52,6 +52,11 @@ def parse_per_page(params) -> int:
     return per_page
 
 
+def parse_paging(params) -> tuple[int, Cursor | None]:
+    """per_page and cursor of a paginate()-based endpoint, checked in that order."""
+    return parse_per_page(params), parse_cursor(params)
+
+
 def parse_limit(params) -> int:
     """Issue lists take ``limit`` and clamp it silently to 100 (paginator.py MAX_LIMIT)."""
     values = params.get("limit")

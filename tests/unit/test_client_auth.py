@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from clientrig import scripted_servers
 from hostile.badservers import Reply, ScriptedServer, json_reply
 from sentry_exporter.config import REQUIRED_SCOPES
 from sentry_exporter.sentry.client import SentryClient
@@ -17,16 +18,8 @@ DRF_403 = "You do not have permission to perform this action."
 
 @pytest.fixture
 def rejecting():
-    servers = []
-
-    def make(reply: Reply) -> ScriptedServer:
-        server = ScriptedServer(lambda endpoint, params: reply)
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
+    with scripted_servers() as start:
+        yield lambda reply: start(lambda endpoint, params: reply)
 
 
 def rejection(server: ScriptedServer, token: str) -> str:

@@ -6,24 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from hostile.badservers import Reply, ScriptedServer
+from clientrig import NOW, FakeTime, scripted_servers
+from hostile.badservers import Reply
 from sentry_exporter.sentry.buckets import bucket_of
 from sentry_exporter.sentry.client import SentryClient
 from sentry_exporter.sentry.pacing import Pacer
-
-NOW = 2_000_000_000.0
-
-
-class FakeTime:
-    def __init__(self):
-        self.now, self.slept = NOW, []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def window_headers(limit: int, remaining: int, reset: float, concurrent: str = "24") -> dict[str, str]:
@@ -48,17 +35,9 @@ def test_each_path_maps_to_the_bucket_sentry_counts_it_in(path, bucket):
 @pytest.fixture
 def headed():
     """A server whose every answer carries `headers[endpoint]`."""
-    servers = []
-
-    def make(headers: dict[str, dict[str, str]]) -> ScriptedServer:
-        server = ScriptedServer(lambda endpoint, params: Reply(200, b"[]", {"Content-Type": "application/json",
-                                                                            **headers.get(endpoint, {})}))
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
+    with scripted_servers() as start:
+        yield lambda headers: start(lambda endpoint, params: Reply(200, b"[]", {"Content-Type": "application/json",
+                                                                               **headers.get(endpoint, {})}))
 
 
 def test_an_exhausted_issues_window_holds_back_projects_and_sessions_too(headed):

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from clientrig import FakeTime, scripted_servers
 from hostile.badservers import Reply, ScriptedServer, json_reply
 from sentry_exporter.sentry.client import SentryClient
 from sentry_exporter.sentry.errors import SentryError
@@ -15,22 +16,6 @@ from sentry_exporter.sentry.errors import SentryError
 SNUBA = "Rate limit exceeded. Please try your query with a smaller date range or fewer projects."
 MIDDLEWARE = "You are attempting to use this endpoint too frequently. Limit is 40 requests in 1 seconds"
 ISSUES = "organizations/acme/issues/"
-
-
-class FakeTime:
-    def __init__(self, now: float = 2_000_000_000.0):
-        self.now, self.slept = now, []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-    def waits(self) -> list[float]:
-        """The retry waits; the pacer's spacing at 1000 requests/s is a millisecond."""
-        return [s for s in self.slept if s > 0.01]
 
 
 def throttled(status: int = 429, body=None, headers: dict | None = None) -> Reply:
@@ -41,19 +26,13 @@ def throttled(status: int = 429, body=None, headers: dict | None = None) -> Repl
 
 @pytest.fixture
 def serve():
-    servers = []
+    with scripted_servers() as start:
+        def make(*replies: Reply) -> ScriptedServer:
+            """Answers with `replies` in order, then the last one for ever."""
+            server = start(lambda endpoint, params: replies[min(len(server.seen), len(replies)) - 1])
+            return server
 
-    def make(*replies: Reply) -> ScriptedServer:
-        """Answers with `replies` in order, then the last one for ever."""
-        def script(endpoint, params):
-            return replies[min(len(server.seen), len(replies)) - 1]
-        server = ScriptedServer(script)
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
+        yield make
 
 
 def client_for(server: ScriptedServer, fake: FakeTime, **settings) -> SentryClient:

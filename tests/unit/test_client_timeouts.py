@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from clientrig import scripted_servers
 from hostile.badservers import ScriptedServer, json_reply
 from sentry_exporter.sentry.client import SentryClient
 from sentry_exporter.sentry.errors import SentryError
@@ -15,20 +16,16 @@ from sentry_exporter.sentry.errors import SentryError
 @pytest.fixture
 def slow_first():
     """The first `slow` answers take 0.6 s; the rest come at once."""
-    servers = []
+    with scripted_servers() as start:
+        def make(slow: int) -> ScriptedServer:
+            def script(endpoint, params):
+                if len(server.seen) <= slow:
+                    time.sleep(0.6)
+                return json_reply([{"id": str(len(server.seen))}])
+            server = start(script)
+            return server
 
-    def make(slow: int) -> ScriptedServer:
-        def script(endpoint, params):
-            if len(server.seen) <= slow:
-                time.sleep(0.6)
-            return json_reply([{"id": str(len(server.seen))}])
-        server = ScriptedServer(script)
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
+        yield make
 
 
 def test_a_page_that_timed_out_is_retried(slow_first):

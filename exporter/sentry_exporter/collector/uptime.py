@@ -8,7 +8,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from ..config import Config
 from ..snapshot import Snapshot
-from .family import CACHED
+from .family import add_known, cached, info
 
 LABELS = ["project", "environment", "url"]
 
@@ -17,22 +17,18 @@ def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
     r = snapshot.results.uptime
     if r is None:
         return
-    info = GaugeMetricFamily("sentry_uptime_monitor_info", "Every enabled uptime monitor: its name and owner team. "
-                             "Always 1.", labels=LABELS + ["monitor", "team"])
-    up = GaugeMetricFamily("sentry_uptime_up", "0 while Sentry has an open downtime incident for the uptime monitor, "
-                           "else 1." + CACHED, labels=LABELS)
+    enabled = [m for m in r.monitors if m.enabled]
+    yield info("sentry_uptime_monitor_info", "Every enabled uptime monitor: its name and owner team. Always 1.",
+               LABELS + ["monitor", "team"], ([m.project, m.environment, m.url, m.name, m.team] for m in enabled))
+    up = cached("sentry_uptime_up", "0 while Sentry has an open downtime incident for the uptime monitor, else 1.",
+                LABELS)
     threshold = GaugeMetricFamily("sentry_uptime_downtime_threshold", "Failed checks in a row before Sentry opens a "
                                   "downtime incident (the monitor's downtimeThreshold).", labels=LABELS)
     interval = GaugeMetricFamily("sentry_uptime_check_interval_seconds", "How often Sentry checks the URL.",
-                                 labels=LABELS, unit="")
-    for m in r.monitors:
-        if not m.enabled:
-            continue
+                                 labels=LABELS)
+    for m in enabled:
         key = [m.project, m.environment, m.url]
-        info.add_metric(key + [m.name, m.team], 1)
         up.add_metric(key, float(m.up))
-        if m.downtime_threshold is not None:
-            threshold.add_metric(key, m.downtime_threshold)
-        if m.interval_seconds is not None:
-            interval.add_metric(key, m.interval_seconds)
-    yield from (info, up, threshold, interval)
+        add_known(threshold, key, m.downtime_threshold)
+        add_known(interval, key, m.interval_seconds)
+    yield from (up, threshold, interval)
