@@ -24,6 +24,12 @@ class Behaviour:
     # search/snuba/executors.py chunked search under a 30 s budget (§0.6): when set, an issue listing
     # ends after this many issues with results="false", although more match.
     listing_cut: int | None = None
+    # Projects the token cannot see: left out of issue listings, and a ``group=`` lookup naming one of
+    # their issues is 403 (organization_group_index.py: ``if any(... not request.access.has_project_access
+    # (g.project)): raise PermissionDenied``).
+    hidden_projects: frozenset = frozenset()
+    # Not Sentry: a compatible server that reads ``project=-1`` as no project at all, and answers nothing.
+    minus_one_is_no_project: bool = False
 
     @classmethod
     def old_self_hosted(cls) -> "Behaviour":

@@ -7,7 +7,7 @@ import pytest
 from sentry_exporter.app import Exporter
 from sentry_exporter.config import Config
 from sentry_exporter.sentry.client import SentryClient
-from sentry_simulator import FakeClock, Org, SimulatorServer
+from sentry_simulator import Behaviour, FakeClock, Org, SimulatorServer
 from tools import TOKEN
 
 
@@ -24,16 +24,29 @@ def org() -> Org:
 
 
 @pytest.fixture
-def exporter(org, clock):
+def behaviour() -> Behaviour:
+    """The simulator's switches (CONTRACT.md §0): a test may change them between polls."""
+    return Behaviour()
+
+
+@pytest.fixture
+def simulators() -> list:
+    """The simulators `exporter` started, in order: a test reads their request logs."""
+    return []
+
+
+@pytest.fixture
+def exporter(org, clock, behaviour, simulators):
     """Make an Exporter against the simulated org; simulator, client and pollers share the fake clock."""
     made = []
 
     def make(**settings) -> Exporter:
-        server = SimulatorServer(org, port=0, token=TOKEN, clock=clock)
+        server = SimulatorServer(org, port=0, token=TOKEN, clock=clock, behaviour=behaviour)
         server.start()
         config = Config(sentry_url=server.url, org=org.slug, token=TOKEN, releases_per_project=0, **settings)
         client = SentryClient(server.url, TOKEN, requests_per_second=1000, max_attempts=1)
         made.append((server, client))
+        simulators.append(server)
         return Exporter(config, client=client, clock=clock)
 
     yield make
