@@ -216,6 +216,8 @@ class _Handler(BaseHTTPRequestHandler):
                         reply.status, reply.payload, reply.fault = 200, reply.payload[: max(len(reply.payload) // 2, 1)], "malformed"
                     elif fault and fault.reset:
                         reply.fault = "reset"
+                    elif fault and fault.junk_items:
+                        reply.payload, reply.fault = _without_ids(reply.payload), "junk_items"
             if fault and fault.slow_seconds and reply.fault is None:
                 reply.fault = "slow"
             # Logged before the answer leaves, so a client that saw the answer also sees the record.
@@ -265,6 +267,13 @@ def _json_reply(status: int, body, headers: dict | None = None) -> _Reply:
 def _rate_limited_reply(body, headers: dict, fault: str | None = None) -> _Reply:
     # The middleware builds a bare HttpResponse: Django's default content type, JSON bytes, no Retry-After.
     return _Reply(429, _dumps(body), "text/html; charset=utf-8", headers, fault)
+
+
+def _without_ids(payload: bytes) -> bytes:
+    body = json.loads(payload or b"null")
+    if isinstance(body, list):
+        body = [{k: v for k, v in item.items() if k != "id"} if isinstance(item, dict) else item for item in body]
+    return _dumps(body)
 
 
 def _api_reply(sim: SimulatorServer, endpoint, handler, path, params, path_args, token) -> _Reply:
