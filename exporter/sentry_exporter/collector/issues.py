@@ -8,6 +8,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from ..cardinality import OTHER, PER_ISSUE
 from ..config import Config
+from ..pollers.environment_events import LAG_HORIZON
 from ..pollers.issues import IssuesResult
 from ..snapshot import Snapshot
 from .family import CACHED, filled, gauge
@@ -35,7 +36,8 @@ def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
         "new, regressed, escalating, or left (the unresolved set: resolved, archived, merged or aged out).",
         labels=["project", "level", *env, "transition"]), r.transitions)
     source = ("Error events since the exporter started, per environment, from Discover count() over windows "
-              "anchored to the first poll (poll resolution; events landing over 10 min late are not counted)."
+              f"anchored to the first poll (poll resolution; events landing over {LAG_HORIZON / 60:g} min late are not "
+              "counted)."
               if r.by_environment else
               "Error events of unresolved issues since the exporter started, from the growth of each issue's "
               "lifetime count, counted once against the highest count seen (poll resolution).")
