@@ -25,7 +25,7 @@ from .switches import Behaviour
 _ORG = r"^/api/0/organizations/(?P<org>[^/]+)/"
 # (endpoint name, path pattern, handler): the requests the exporter makes; names match its `endpoint` label.
 # Routes for later pollers (issue 15: Crons monitors and check-ins, detectors, deploys, Discover's
-# uptime_results) and a truth route for benchmarks, behind a flag only tests and bench set, go here.
+# uptime_results) go here; the bench's truth route is live.py's, behind --control.
 ROUTES: list[tuple[str, re.Pattern, Callable]] = [
     ("projects", re.compile(_ORG + "projects/$"), api_org.projects),
     ("issues", re.compile(_ORG + "issues/$"), api_issues.org_issues),
@@ -55,8 +55,11 @@ class SimulatorServer:
                  clock: Callable[[], float] = time.time, rate_limit_per_second: int | None = None,
                  latency_seconds: float = 0.0, public_url: str | None = None,
                  rate_limit_clock: Callable[[], float] = time.time, concurrent_limit: int | None = CONCURRENT_LIMIT,
-                 behaviour: Behaviour | None = None):
+                 behaviour: Behaviour | None = None,
+                 control: Callable[[str, dict], tuple[int, object]] | None = None):
+        """``control`` answers ``/_control/…`` (live.py); None, the default, serves no such route."""
         self.org = org
+        self.control = control
         self.tokens = {token} if isinstance(token, str) else set(token)
         self.clock = clock
         self.latency_seconds = latency_seconds
@@ -188,6 +191,9 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         path = split.path
         params = parse_qs(split.query, keep_blank_values=True)
+        if sim.control is not None and path.startswith("/_control/"):
+            self._send(_json_reply(*sim.control(path, params)))
+            return
         endpoint, handler, path_args = sim.dispatch(path)
         fault = sim.faults.take(endpoint) if endpoint else None
         if fault and fault.slow_seconds:

@@ -9,8 +9,9 @@ group is in a project the token cannot see). The rules, per missing issue:
 - absent from the answer (merged or deleted), or in a project the token cannot see: left;
 - resolved, ignored or archived: left;
 - unresolved, but last seen before the window: aged out (still a `left`);
-- unresolved and seen inside the window: the listing was cut. Confirmation stops there, and what it
-  did not confirm stays as it was: a cut listing lowers nothing.
+- unresolved and seen inside the window, but before the listing started: the listing was cut.
+  Confirmation stops there, and what it did not confirm stays as it was: a cut listing lowers nothing.
+  (Seen since the listing started, it came back while the listing ran: news, not a cut.)
 """
 
 from __future__ import annotations
@@ -27,20 +28,22 @@ BATCH = 100  # ids per call: the listing's own page size, which keeps the reques
 
 @dataclass
 class Confirmation:
+    listed_from: float                              # when the listing started
     left: set[str] = field(default_factory=set)     # ids that really left
-    present: list[Issue] = field(default_factory=list)   # unresolved in the window: the listing missed them
+    present: list[Issue] = field(default_factory=list)   # unresolved in the window: current observations
     answered: int = 0                               # issues the lookups found at all, in any status
 
     @property
     def cut(self) -> bool:
-        return bool(self.present)
+        """An issue the listing should have shown, since it was seen before the listing started."""
+        return any(issue.last_seen is not None and issue.last_seen < self.listed_from for issue in self.present)
 
 
 def confirm(client: SentryClient, org: str, ids: list[str], params: list[tuple[str, str]],
-            window_start: float) -> Confirmation:
+            window_start: float, listed_from: float) -> Confirmation:
     """Look up the missing `ids` (≤ BATCH a call) with the listing's project, environment and window
     `params`. Stops at the first batch that shows the listing was cut."""
-    result = Confirmation()
+    result = Confirmation(listed_from)
     for offset in range(0, len(ids), BATCH):
         _lookup(client, org, ids[offset:offset + BATCH], params, window_start, result)
         if result.cut:

@@ -63,7 +63,10 @@ class IssueState:
                 self.transitions[counted + (transition,)] += 0
             seen: list[str] = []
             if before is None:
-                gone = self._gone.pop(key, None)
+                gone = self._gone.get(key)
+                if gone is not None and observed <= gone[1] and issue.lifetime_events <= gone[0]:
+                    continue  # a page fetched before the issue's departure was confirmed: stale
+                self._gone.pop(key, None)
                 peak = gone[0] if gone else None
                 if since is not None and peak is None and issue.first_seen is not None \
                         and issue.first_seen >= since - INGESTION_GRACE:

@@ -112,7 +112,7 @@ class IssuesPoller:
         if not missing:
             return False
         lookup = [p for p in self._params(UNRESOLVED, "new", project_ids, environment) if p[0] != "query"]
-        found = confirm(self._client, self._config.org, missing, lookup, started - self._period)
+        found = confirm(self._client, self._config.org, missing, lookup, started - self._period, started)
         if not seen and not found.answered:
             where = f" in environment {environment}" if environment else ""
             raise SentryError("issues", f"the server listed no unresolved issues{where} and found none of the "
@@ -123,8 +123,8 @@ class IssuesPoller:
             state.merge(found.present, environment, now)
             state.depart([(issue_id, environment) for issue_id in found.left], now)
         if found.cut:
-            log.warning("issue listing cut short by Sentry: %d missing issues are unresolved and seen in the window; "
-                        "counts keep what the listing could not see", len(found.present),
+            log.warning("issue listing cut short by Sentry: missing issues are unresolved and seen in the window; "
+                        "counts keep what the listing could not see",
                         extra={"poller": "issues", "environment": environment, "listed": len(seen)})
         return found.cut
 
