@@ -103,7 +103,7 @@ def steady(issues: int, mode: str, scale: float, reconciliations: int = 2) -> di
            "SENTRY_MAX_REQUESTS_PER_SECOND": f"{RATE_LIMIT * scale:g}", "SENTRY_STATS_INTERVAL_SECONDS": "86400",
            "SENTRY_RELEASES_PER_PROJECT": "0", "SENTRY_TIMEOUT_SECONDS": "60"}
     # Incremental: past `reconciliations` reconciliations after the first, steady one; full: three listings.
-    duration = (reconciliations + 1.2) * reconcile if reconcile else max(3 * interval, 3.2 * full_poll)
+    duration = (reconciliations + 1.2) * reconcile if reconcile else max(12 * interval, 3.2 * full_poll)
     with simulator_and_exporter(simulator, env, "sntryu_bench") as (url, exporter, sim):
         wait(lambda: requests.get(f"{url}/readyz", timeout=2).ok, 7200, "the first full listing")
         m, truth0 = metrics(url), _truth(sim, 0)
@@ -159,7 +159,7 @@ def steady(issues: int, mode: str, scale: float, reconciliations: int = 2) -> di
             "calls_per_interval": calls / (elapsed / interval), "floor": math.ceil(issues / 100),
             "others_per_interval": others / (elapsed / interval),
             "fresh_max": max((lat for _, lat in probes if lat is not None), default=math.nan) / interval,
-            "probes": len(probes), "unseen": sum(lat is None for _, lat in probes),
+            "probes": len(probes), "unseen": [kind for kind, lat in probes if lat is None],
             "error_after": max(after, default=math.nan), "reconciliations": done, "cut_error": cut_error,
             "error_between": (sum(between) / len(between), max(between)) if between else (math.nan, math.nan),
             "rss_mb": peak_rss_mb(exporter.pid), "rate_limited": int(total(m, "sentry_api_requests_total", code="429")),
@@ -185,6 +185,6 @@ def row(r: dict) -> str:
     mean, worst = r["error_between"]
     return (f"| {r['mode']} | {r['issues']:,} | {r['scale']:g}× | {r['intervals']:.0f} | {r['calls_per_interval']:.1f} "
             f"| {r['floor']} | {r['calls_per_interval'] / r['floor']:.2f} | {r['others_per_interval']:.1f} "
-            f"| {r['fresh_max']:.2f} ({r['probes']} probes, {r['unseen']} unseen) "
+            f"| {r['fresh_max']:.2f} ({r['probes']} probes, unseen: {', '.join(r['unseen']) or 'none'}) "
             f"| {r['error_after']:.0f} ({r['reconciliations']} listings) | {r['cut_error']:.0f} | {mean:.1f} / {worst} | {r['rss_mb']:.0f} "
             f"| {r['rate_limited']} | {r['double']:.0f} | {r['missed']:.0f} | {r['phantom_left']:.0f} |")

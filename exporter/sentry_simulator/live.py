@@ -56,26 +56,17 @@ class LiveOrg:
             probe = org.add_project(PROBE)
             self._burst = org.create_issue(probe, substatus="ongoing")
             org.record_events(self._burst.id, 1, at=time.time() - 60)
-            # Unresolved when the exporter starts, resolved when the org goes live: a known issue's
-            # return (an issue resolved before the exporter started brings back no lifetime count to
-            # grow from, and its events are not counted).
-            self._probe_resolved = []
-            for _ in range(30):
+            self._probe_pool = []  # known to the exporter; a regression probe resolves one and brings it back
+            for _ in range(100):
                 issue = org.create_issue(probe, substatus="ongoing")
                 org.record_events(issue.id, 1, at=time.time() - 3600)
-                self._probe_resolved.append(issue.id)
+                self._probe_pool.append(issue.id)
 
     # ---- the driver
 
     def start(self) -> None:
         if self._thread is None:
-            self.started = now = time.time()
-            with self.org.lock, self._lock:
-                for issue_id in self._probe_resolved:
-                    issue = self.org.issues[issue_id]
-                    old = key(issue)
-                    self.org.set_status(issue_id, "resolved", at=now)
-                    self._changed(now, old, issue)
+            self.started = time.time()
             self._thread = threading.Thread(target=self._run, name="live-org", daemon=True)
             self._thread.start()
 
@@ -147,8 +138,13 @@ class LiveOrg:
                 issue = self.org.create_issue(PROBE)
                 self._changed(now, None, issue)
                 self._events(issue.id, 1, now)
-            elif kind == "regression" and self._probe_resolved:
-                self._regress(self._probe_resolved.pop(), now)
+            elif kind == "regression" and self._probe_pool:
+                issue_id = self._probe_pool.pop()
+                issue = self.org.issues[issue_id]
+                old = key(issue)
+                self.org.set_status(issue_id, "resolved", at=now)
+                self._changed(now, old, issue)
+                self._regress(issue_id, now)
             elif kind == "burst":
                 self._events(self._burst.id, 50, now)
             else:

@@ -70,7 +70,7 @@ class IssuesPoller:
     def poll(self) -> IssuesResult:
         started = self._clock()
         if not self._config.reconcile_interval or not self._state.baselined:
-            self.reconcile()  # at start (a restart starts with a full listing), or every poll when asked to
+            self.reconcile(wait=True)  # at start (a restart starts with a full listing), or every poll when asked
         else:
             self._incremental(started)
         events = self._environment_events.totals(started) if self._environment_events else None
@@ -78,9 +78,10 @@ class IssuesPoller:
 
     # ---- the full listing
 
-    def reconcile(self) -> None:
-        """List every unresolved issue, merge, and confirm the missing ones by id; also the job's entry."""
-        if not self._reconciling.acquire(blocking=False):
+    def reconcile(self, wait: bool = False) -> None:
+        """List every unresolved issue, merge, and confirm the missing ones by id. The job does not `wait`
+        when one is running already; a poll without a baseline does, so it never publishes half a listing."""
+        if not self._reconciling.acquire(blocking=wait):
             return
         try:
             started = self._clock()
