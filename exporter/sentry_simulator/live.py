@@ -27,7 +27,7 @@ PERIOD = 14 * DAY
 PROBE = "bench-probe"
 # Per minute, as fractions of the unresolved issues (a busy org; the issue asks for ~1 % with events).
 RATES = {"events": 0.01, "new": 0.0002, "resolved": 0.0002, "regressed": 0.00005, "reassigned": 0.0001}
-TICK = 2.0  # seconds between batches of changes: each batch is one org mutation burst (one cache flush)
+TICK = 4.0  # seconds between batches of changes: each batch flushes the simulator's listing cache once
 ASSIGNEES = (None, Assignee("user", "1", "Alice Martin", "alice@example.com"), Assignee("team", "2", "team-b"))
 
 
