@@ -95,18 +95,15 @@ class IssueState:
                     logged += 1
                     _log_transition(transition, issue, environment)
 
-    def depart(self, keys: Iterable[Key], now: float) -> int:
+    def depart(self, keys: Iterable[Key], now: float) -> None:
         """Issues that left the unresolved set (confirmed, or aged out); call with the lock held."""
-        departed = 0
         for key in keys:
             kept = self.kept.pop(key, None)
             if kept is None:
                 continue
-            departed += 1
             self._gone[key] = (kept.peak, now)
             if self.baselined:
                 self.transitions[_series(kept.issue, key[1]) + ("left",)] += 1
-        return departed
 
     def age_out(self, now: float, period: float) -> None:
         """Issues whose last event left the window leave locally, at no cost; call with the lock held."""
