@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from ..parsing import count, label
+from ..parsing import count, label, parse_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,15 +27,6 @@ class Issue:
     lifetime_events: int
     first_seen: float | None   # lifetime: the top-level firstSeen is clipped to the window
     last_seen: float | None
-
-
-def parse_time(value: Any) -> float | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except (ValueError, OverflowError):
-        return None
 
 
 def assignee_name(assigned: Any) -> str:
