@@ -8,6 +8,7 @@ itself: API calls (sentry_api_requests_total), poll wall time (sentry_poll_durat
 
     .venv/bin/python bench/bench.py                 # 10, 1k, 10k and 50k issues
     .venv/bin/python bench/bench.py --sizes 10 1000 # a quicker run
+    .venv/bin/python bench/bench.py --steady 1000   # issue 13's steady state (steady.py), live org
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from processes import p99, simulator_and_exporter, wait
+from steady import HEADER, row, steady
 
 TOKEN = "sntryu_bench"
 
@@ -45,7 +47,7 @@ def run(issues: int, latency: float, rate_limit: int | None, scrapes: int) -> di
            "SENTRY_STATS_INTERVAL_SECONDS": "3600", "SENTRY_MAX_REQUESTS_PER_SECOND": "5"}
     latencies: list[float] = []
     stop = threading.Event()
-    with simulator_and_exporter(simulator, env, TOKEN) as (url, exporter):
+    with simulator_and_exporter(simulator, env, TOKEN) as (url, exporter, _):
         def scrape_loop():
             session = requests.Session()
             while not stop.is_set() and len(latencies) < scrapes:
@@ -81,7 +83,19 @@ def main() -> None:
     parser.add_argument("--slow-size", type=int, default=1000, help="org size for the 2 s-latency row")
     parser.add_argument("--rate-limit", type=int, default=5, help="simulated Sentry limit, requests/s per endpoint")
     parser.add_argument("--scrapes", type=int, default=400)
+    parser.add_argument("--steady", type=int, nargs="*", metavar="ISSUES",
+                        help="issue 13's steady-state scenario instead, at these org sizes (default 1000 10000 50000)")
+    parser.add_argument("--modes", nargs="+", default=["incremental", "full"], choices=["incremental", "full"])
+    parser.add_argument("--scale", type=float, default=None,
+                        help="time scale of the steady scenario (default: 10 below 50,000 issues, 5 at 50,000)")
     args = parser.parse_args()
+    if args.steady is not None:
+        print(HEADER)
+        print("|---|" + "---:|" * (HEADER.count("|") - 2), flush=True)
+        for size in args.steady or [1000, 10_000, 50_000]:
+            for mode in args.modes:
+                print(row(steady(size, mode, args.scale or (5.0 if size >= 50_000 else 10.0))), flush=True)
+        return
     print("| org size | unresolved issues listed | Sentry latency | API calls / cycle | ⌈I/100⌉ + 5 | 429s | issues poll (s) "
           "| first cycle (s) | /metrics p50 (ms) | /metrics p99 (ms) | scrapes | peak RSS (MB) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)

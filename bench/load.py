@@ -68,7 +68,7 @@ def api_calls(url: str) -> int:
 def run(scrapers: int, seconds: float, issues: int, poll_interval: float) -> Result:
     env = {"SENTRY_POLL_INTERVAL_SECONDS": str(poll_interval), "SENTRY_STATS_INTERVAL_SECONDS": str(poll_interval),
            "SENTRY_RELEASES_INTERVAL_SECONDS": str(poll_interval), "SENTRY_MAX_REQUESTS_PER_SECOND": "50"}
-    with simulator_and_exporter(["--issues", str(issues), "--projects", "10"], env, TOKEN) as (base, exporter):
+    with simulator_and_exporter(["--issues", str(issues), "--projects", "10"], env, TOKEN) as (base, exporter, _):
         url = f"{base}/metrics"
         wait(lambda: requests.get(f"{base}/readyz", timeout=2).ok, 120, "the first poll")
         calls_before = api_calls(url)

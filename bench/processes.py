@@ -43,8 +43,9 @@ def p99(values: list[float]) -> float:
 
 @contextlib.contextmanager
 def simulator_and_exporter(simulator_args: list[str], exporter_env: dict[str, str], token: str
-                           ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Yield (exporter base URL, exporter process) once the exporter listens; both stop afterwards."""
+                           ) -> Iterator[tuple[str, subprocess.Popen, str]]:
+    """Yield (exporter base URL, exporter process, simulator base URL) once the exporter listens;
+    both stop afterwards."""
     sim_port, exp_port = free_port(), free_port()
     sim = subprocess.Popen([str(BIN / "python"), "-m", "sentry_simulator", "--port", str(sim_port),
                             "--token", token, *simulator_args],
@@ -57,7 +58,7 @@ def simulator_and_exporter(simulator_args: list[str], exporter_env: dict[str, st
     url = f"http://127.0.0.1:{exp_port}"
     try:
         wait(lambda: requests.get(f"{url}/healthz", timeout=1).ok, 30, "the exporter to listen")
-        yield url, exporter
+        yield url, exporter, f"http://127.0.0.1:{sim_port}"
     finally:
         exporter.terminate()
         sim.terminate()

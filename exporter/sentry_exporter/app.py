@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
@@ -52,8 +52,9 @@ class Exporter:
                                              ca_bundle=config.ca_bundle)
         directory = ProjectDirectory(self.client, config.org, config.projects, config.projects_refresh, clock)
         filtered = bool(config.projects)
+        self.issues = IssuesPoller(self.client, config, directory, clock)
         self.jobs = [
-            Scheduled(IssuesPoller(self.client, config, directory, clock), config.poll_interval),
+            Scheduled(self.issues, config.poll_interval),
             Scheduled(StatsPoller(self.client, config.org, directory, config.billing_day, filtered, clock),
                       config.stats_interval),
         ]
@@ -131,6 +132,22 @@ class Exporter:
                 log.info("poll done", extra={"poller": poller.name, "duration_seconds": round(duration, 3)})
         return ok
 
+    def run_reconciliation(self) -> bool:
+        """The issues' full listing, as its own job beside the incremental passes; the state it merges
+        into shows in the next pass, and its age in sentry_issues_reconciled_timestamp_seconds."""
+        with tracing.span("reconcile issues", poller="issues", org=self.config.org) as span:
+            try:
+                self.issues.reconcile()
+            except SentryError as e:
+                span.fail()
+                log.warning("issue reconciliation failed: %s", e, extra={"poller": "issues"})
+                return False
+            except Exception:
+                span.fail()
+                log.exception("issue reconciliation crashed", extra={"poller": "issues"})
+                return False
+        return True
+
     def poll_once(self) -> bool:
         """Every poller once; True when all that this Sentry can serve succeeded, as sentry_up says."""
         for job in self.jobs:
@@ -153,6 +170,10 @@ class Exporter:
         for job in self.jobs:
             self.scheduler.add_job(self.run_poller, "interval", args=[job.poller], seconds=job.interval,
                                    next_run_time=datetime.now(timezone.utc), id=job.poller.name, name=job.poller.name)
+        if self.config.reconcile_interval:  # the first issues poll is the first reconciliation
+            interval = self.config.reconcile_interval
+            self.scheduler.add_job(self.run_reconciliation, "interval", seconds=interval, id="reconcile",
+                                   name="reconcile", next_run_time=datetime.now(timezone.utc) + timedelta(seconds=interval))
         self.scheduler.start()
 
     def stop(self) -> None:

@@ -243,6 +243,12 @@ class Config:
                                             "comma list; adds an `environment` label, one listing per environment")
     issues_period: str = setting("SENTRY_ISSUES_PERIOD", _period, "14d", "window for issue counts")
     poll_interval: float = setting("SENTRY_POLL_INTERVAL_SECONDS", _INTERVAL, 60.0, "issues poller interval")
+    reconcile_interval: float = setting(
+        "SENTRY_RECONCILE_INTERVAL_SECONDS", _number(float, 0, 86400), 900.0,
+        "full issue listing (and at start); between them incremental passes; 0: a full listing every poll")
+    ingestion_grace: float = setting("SENTRY_INGESTION_GRACE_SECONDS", _number(float, 0, 3600), 120.0,
+                                     "an incremental pass re-reads issues last seen this long before the previous "
+                                     "one started; later-landing events wait for the reconciliation")
     stats_interval: float = setting("SENTRY_STATS_INTERVAL_SECONDS", _INTERVAL, 300.0, "stats poller interval")
     releases_interval: float = setting("SENTRY_RELEASES_INTERVAL_SECONDS", _INTERVAL, 300.0,
                                        "releases poller interval")
@@ -265,7 +271,8 @@ class Config:
                                     "hard cap on the series of each per-issue metric (see `sentry_series_dropped`)")
     max_requests_per_second: float = setting("SENTRY_MAX_REQUESTS_PER_SECOND", _number(float, 0.1, 100), 5.0,
                                              "our own request budget")
-    timeout: float = setting("SENTRY_TIMEOUT_SECONDS", _number(float, 1, 600), 30.0, "read timeout (connect: 5 s)")
+    timeout: float = setting("SENTRY_TIMEOUT_SECONDS", _number(float, 1, 600), 60.0,
+                              "read timeout (connect: 5 s); a chunked issue search can take over 30 s")
     ca_bundle: str | None = setting("SENTRY_CA_BUNDLE", _readable_file, None,
                                     "PEM file of the CA that signs a self-hosted Sentry's certificate",
                                     shown_default="system CAs")

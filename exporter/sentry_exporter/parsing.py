@@ -7,6 +7,7 @@ short, and a sample value must be a finite number a float can hold.
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 
 MAX_LABEL_LENGTH = 300   # longer titles, names or tag values are cut: a label is not a document
@@ -43,3 +44,13 @@ def number(value: Any) -> float | None:
     except OverflowError:  # an int beyond float range
         return None
     return value if math.isfinite(value) else None
+
+
+def parse_time(value: Any) -> float | None:
+    """An ISO 8601 timestamp as Sentry writes it ('Z' or an offset), in epoch seconds; None when it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except (ValueError, OverflowError):
+        return None

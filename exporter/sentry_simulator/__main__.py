@@ -6,9 +6,11 @@ import argparse
 import signal
 import sys
 import threading
+from functools import partial
 
 from .demo import DemoDriver, build_demo_org
 from .generate import build_org
+from .live import LiveOrg, control
 from .server import SimulatorServer
 from .switches import Behaviour
 
@@ -42,6 +44,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="a plan without global-views: multi-project events and issue queries are 400")
     parser.add_argument("--listing-cut", type=int, default=None, metavar="N",
                         help="issue listings end after N issues with results=\"false\", as a timed-out search does")
+    parser.add_argument("--control", action="store_true",
+                        help="for benchmarks: a live org (started on request) and its truth on /_control/ routes")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="with --control: the live org's minutes pass this many times faster")
     args = parser.parse_args(argv)
     for name in ("port", "projects", "issues", "listing_cut"):
         if (getattr(args, name) or 0) < 0:
@@ -65,10 +71,13 @@ def main(argv=None) -> int:
         org = build_demo_org()
     else:
         org = build_org(slug=args.org, projects=args.projects, unresolved=args.issues, seed=args.seed)
+    behaviour = behaviour_from(args)
+    live = LiveOrg(org, scale=args.scale, seed=args.seed) if args.control and not args.demo else None
     try:
         server = SimulatorServer(org, host=args.host, port=args.port, token=args.token,
                                  rate_limit_per_second=args.rate_limit, latency_seconds=args.latency,
-                                 public_url=args.public_url, behaviour=behaviour_from(args))
+                                 public_url=args.public_url, behaviour=behaviour,
+                                 control=partial(control, live, behaviour) if live else None)
     except OSError as error:
         print(f"cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return 1
@@ -79,8 +88,9 @@ def main(argv=None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     stop.wait()
-    if driver:
-        driver.stop()
+    for running in (driver, live):
+        if running:
+            running.stop()
     server.stop()
     return 0
 

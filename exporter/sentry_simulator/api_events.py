@@ -130,6 +130,8 @@ def _value(issue, env: str, tags: tuple, name: str):
 
 
 def _aggregate(issues, columns, projects, environments, start, end, conditions) -> dict:
+    """Rows over events with start <= timestamp < end, as Discover's query builder conditions them
+    (search/events/builder/base.py: ``Op.GTE, self.start`` and ``Op.LT, self.end``)."""
     group_columns = [c.argument for c in columns if c.aggregate is None]
     unique_tags = {c.argument for c in columns if c.aggregate == "count_unique" and c.argument != "user"}
     groups: dict = {}
@@ -137,7 +139,7 @@ def _aggregate(issues, columns, projects, environments, start, end, conditions) 
         if issue.project.id not in projects:
             continue
         for ts, env, n, users, tags in issue.batches:
-            if ts < start or ts > end or (environments and env not in environments):
+            if ts < start or ts >= end or (environments and env not in environments):
                 continue
             if conditions and not all(cond(issue, env, tags) for cond in conditions):
                 continue

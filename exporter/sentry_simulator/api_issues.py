@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .context import Request, Response, paged, selected_environments, selected_projects
-from .errors import ApiError
+from .errors import FORBIDDEN, ApiError
 from .issues import (COLLAPSES, EXPANDS, SORTS, SerializeOptions, parse_choice_list, search_issues,
                      serialize_issue)
 from .pagination import MAX_HITS, parse_cursor, parse_limit, score_page
@@ -28,6 +28,8 @@ def org_issues(request: Request) -> Response:
     limit = parse_limit(request.params)
     cursor = parse_cursor(request.params)
     start, end = window_from_params(request.params, request.now)
+    if request.behaviour.minus_one_is_no_project and "-1" in request.params.get("project", []):
+        projects = []
     if not projects:
         return Response([])
     if len(projects) > 1 and not request.behaviour.global_views:
@@ -45,6 +47,7 @@ def org_issues(request: Request) -> Response:
         return Response([serialize_issue(direct, org, opts)], headers={"X-Sentry-Direct-Hit": "1"})
     if request.has("group"):
         return Response([serialize_issue(issue, org, opts) for issue in _groups_by_id(request, project_ids)])
+    project_ids -= request.behaviour.hidden_projects
     listing = search_issues(org, project_ids, environments, start, end, query, sort,
                             (project_ids, environments, text, sort))
     issues, scores, neg_scores = listing.issues, listing.scores, listing.neg_scores
@@ -66,4 +69,7 @@ def _groups_by_id(request: Request, project_ids: frozenset) -> list:
     except ValueError:
         raise ApiError(400, "Group ids must be integers") from None
     issues = request.org.issues
-    return [issues[i] for i in sorted(ids) if i in issues and issues[i].project.id in project_ids]
+    found = [issues[i] for i in sorted(ids) if i in issues and issues[i].project.id in project_ids]
+    if any(issue.project.id in request.behaviour.hidden_projects for issue in found):
+        raise ApiError(403, FORBIDDEN)
+    return found

@@ -17,6 +17,7 @@ class Fault:
     html_error: bool = False          # a proxy's HTML error page (status defaults to 502)
     reset: bool = False               # close the connection in the middle of the body
     snuba_throttle: int | None = None  # 429 (or 400) with Snuba's throttling detail and no rate-limit headers
+    junk_items: bool = False          # 200, but every item of a list answer lacks its id (a broken compatible server)
 
 
 class Faults:
@@ -26,10 +27,10 @@ class Faults:
 
     def set(self, status: int | None = None, count: int | None = None, endpoint: str | None = None,
             slow_seconds: float = 0.0, malformed: bool = False, html_error: bool = False,
-            reset: bool = False, snuba_throttle: int | None = None) -> Fault:
+            reset: bool = False, snuba_throttle: int | None = None, junk_items: bool = False) -> Fault:
         if snuba_throttle not in (None, 400, 429):
             raise ValueError("snuba_throttle is 429 (api/handlers.py) or 400 (api/utils.py handle_query_errors)")
-        rule = Fault(status, count, endpoint, slow_seconds, malformed, html_error, reset, snuba_throttle)
+        rule = Fault(status, count, endpoint, slow_seconds, malformed, html_error, reset, snuba_throttle, junk_items)
         with self._lock:
             self._rules.append(rule)
         return rule

@@ -24,7 +24,7 @@ from .switches import Behaviour
 
 _ORG = r"^/api/0/organizations/(?P<org>[^/]+)/"
 # (endpoint name, path pattern, handler): the requests the exporter makes; names match its `endpoint` label.
-# A truth route for benchmarks, behind a flag only tests and bench set, would go here.
+# The bench's truth route is live.py's, behind --control.
 ROUTES: list[tuple[str, re.Pattern, Callable]] = [
     ("projects", re.compile(_ORG + "projects/$"), api_org.projects),
     ("issues", re.compile(_ORG + "issues/$"), api_issues.org_issues),
@@ -62,8 +62,11 @@ class SimulatorServer:
                  clock: Callable[[], float] = time.time, rate_limit_per_second: int | None = None,
                  latency_seconds: float = 0.0, public_url: str | None = None,
                  rate_limit_clock: Callable[[], float] = time.time, concurrent_limit: int | None = CONCURRENT_LIMIT,
-                 behaviour: Behaviour | None = None):
+                 behaviour: Behaviour | None = None,
+                 control: Callable[[str, dict], tuple[int, object]] | None = None):
+        """``control`` answers ``/_control/…`` (live.py); None, the default, serves no such route."""
         self.org = org
+        self.control = control
         self.tokens = {token} if isinstance(token, str) else set(token)
         self.clock = clock
         self.latency_seconds = latency_seconds
@@ -195,6 +198,9 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         path = split.path
         params = parse_qs(split.query, keep_blank_values=True)
+        if sim.control is not None and path.startswith("/_control/"):
+            self._send(_json_reply(*sim.control(path, params)))
+            return
         route, handler, path_args = sim.dispatch(path)
         # Discover's uptime_results has a name of its own in the log and for faults, as in the exporter's
         # endpoint label; it is still the events endpoint for rate limits and the org-token check.
@@ -226,6 +232,8 @@ class _Handler(BaseHTTPRequestHandler):
                         reply.status, reply.payload, reply.fault = 200, reply.payload[: max(len(reply.payload) // 2, 1)], "malformed"
                     elif fault and fault.reset:
                         reply.fault = "reset"
+                    elif fault and fault.junk_items:
+                        reply.payload, reply.fault = _without_ids(reply.payload), "junk_items"
             if fault and fault.slow_seconds and reply.fault is None:
                 reply.fault = "slow"
             # Logged before the answer leaves, so a client that saw the answer also sees the record.
@@ -275,6 +283,13 @@ def _json_reply(status: int, body, headers: dict | None = None) -> _Reply:
 def _rate_limited_reply(body, headers: dict, fault: str | None = None) -> _Reply:
     # The middleware builds a bare HttpResponse: Django's default content type, JSON bytes, no Retry-After.
     return _Reply(429, _dumps(body), "text/html; charset=utf-8", headers, fault)
+
+
+def _without_ids(payload: bytes) -> bytes:
+    body = json.loads(payload or b"null")
+    if isinstance(body, list):
+        body = [{k: v for k, v in item.items() if k != "id"} if isinstance(item, dict) else item for item in body]
+    return _dumps(body)
 
 
 def _api_reply(sim: SimulatorServer, endpoint, handler, path, params, path_args, token) -> _Reply:

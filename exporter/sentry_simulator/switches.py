@@ -29,6 +29,12 @@ class Behaviour:
     # without the endpoint, or a plan without uptime). None answers normally.
     detectors_status: int | None = None
     uptime_results_status: int | None = None
+    # Projects the token cannot see: left out of issue listings, and a ``group=`` lookup naming one of
+    # their issues is 403 (organization_group_index.py: ``if any(... not request.access.has_project_access
+    # (g.project)): raise PermissionDenied``).
+    hidden_projects: frozenset = frozenset()
+    # Not Sentry: a compatible server that reads ``project=-1`` as no project at all, and answers nothing.
+    minus_one_is_no_project: bool = False
 
     @classmethod
     def old_self_hosted(cls) -> "Behaviour":

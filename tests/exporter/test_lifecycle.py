@@ -16,7 +16,8 @@ def polls(server):
 
 def test_transitions_and_event_growth_follow_the_org(make_sim, make_exporter):
     org, server = make_sim()
-    exporter = make_exporter(server, SENTRY_POLL_INTERVAL_SECONDS="1").wait_ready()
+    # A full listing every poll: a resolution shows at the next poll (incremental: the next reconciliation)
+    exporter = make_exporter(server, SENTRY_POLL_INTERVAL_SECONDS="1", SENTRY_RECONCILE_INTERVAL_SECONDS="0").wait_ready()
     baseline = exporter.metrics()
     # the first poll only sets the baseline: no phantom burst
     assert counter(baseline, "sentry_issue_transitions_total") == 0

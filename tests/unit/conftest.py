@@ -24,23 +24,35 @@ def org() -> Org:
 
 
 @pytest.fixture
-def exporter(org, clock):
+def behaviour() -> Behaviour:
+    """The simulator's switches (CONTRACT.md §0): a test may change them between polls."""
+    return Behaviour()
+
+
+@pytest.fixture
+def simulators() -> list:
+    """The simulators `exporter` started, in order: a test reads their request logs."""
+    return []
+
+
+@pytest.fixture
+def exporter(org, clock, behaviour, simulators):
     """Make an Exporter against the simulated org; simulator, client and pollers share the fake clock.
-    `exporter.servers[-1]` is the simulator of the latest one (its faults, its request log)."""
-    made = []
+    `make.server` is the simulator of the exporter made last (its faults, its request log)."""
+    made, switches = [], behaviour
 
     def make(behaviour: Behaviour | None = None, **settings) -> Exporter:
-        """`behaviour`: the simulator's switches (switches.py), which a test may flip between polls.
-        `make.server` is the simulator of the exporter made last (for its faults and request log)."""
-        server = make.server = SimulatorServer(org, port=0, token=TOKEN, clock=clock, behaviour=behaviour)
+        """`behaviour`: this simulator's switches, else the `behaviour` fixture's."""
+        server = make.server = SimulatorServer(org, port=0, token=TOKEN, clock=clock,
+                                               behaviour=behaviour or switches)
         server.start()
         config = Config(sentry_url=server.url, org=org.slug, token=TOKEN, **{"releases_per_project": 0, **settings})
         client = SentryClient(server.url, TOKEN, requests_per_second=1000, max_attempts=1)
         made.append((server, client))
-        make.servers.append(server)
+        simulators.append(server)
         return Exporter(config, client=client, clock=clock)
 
-    make.servers = []
+    make.servers = simulators
     yield make
     for server, client in made:
         client.close()

@@ -8,9 +8,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from ..cardinality import OTHER, PER_ISSUE
 from ..config import Config
+from ..pollers.environment_events import LAG_HORIZON
 from ..pollers.issues import IssuesResult
 from ..snapshot import Snapshot
-from .family import CACHED, filled
+from .family import CACHED, filled, gauge
 
 ISSUE_LABELS = ["project", "level", "substatus", "priority", "assignee"]
 PER_ISSUE_HELP = {
@@ -34,10 +35,19 @@ def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
         "sentry_issue_transitions", "Issue lifecycle changes seen between polls since the exporter started: "
         "new, regressed, escalating, or left (the unresolved set: resolved, archived, merged or aged out).",
         labels=["project", "level", *env, "transition"]), r.transitions)
-    yield filled(CounterMetricFamily(
-        "sentry_issue_events", "Error events of unresolved issues since the exporter started, from the growth "
-        "of each issue's lifetime count between polls (poll resolution).", labels=["project", "level", *env]),
-        r.events_total)
+    source = ("Error events since the exporter started, per environment, from Discover count() over windows "
+              f"anchored to the first poll (poll resolution; events landing over {LAG_HORIZON / 60:g} min late are not "
+              "counted)."
+              if r.by_environment else
+              "Error events of unresolved issues since the exporter started, from the growth of each issue's "
+              "lifetime count, counted once against the highest count seen (poll resolution).")
+    yield filled(CounterMetricFamily("sentry_issue_events", source, labels=["project", "level", *env]),
+                 r.events_total)
+    if r.reconciled_at is not None:
+        yield gauge("sentry_issues_reconciled_timestamp_seconds",
+                    "Start of the latest complete full issue listing. Between full listings, resolutions, archiving, "
+                    "merges, assignment and priority changes of issues without new events are not yet seen.",
+                    r.reconciled_at)
     if config.queries:
         yield filled(GaugeMetricFamily("sentry_query_issues", "Issues matching a named query from the config file."
                                        + CACHED, labels=["query", "project"]), r.query_counts)
@@ -47,11 +57,13 @@ def _counts(r: IssuesResult, config: Config) -> Iterator[Metric]:
     note = " With SENTRY_ENVIRONMENTS, an issue seen in several environments counts once in each." \
         if r.by_environment else ""
     yield filled(GaugeMetricFamily(
-        "sentry_issues", f"Unresolved issues seen in the last {config.issues_period}." + note
+        "sentry_issues", f"Unresolved issues with events in the last {config.issues_period} "
+        "(SENTRY_ISSUES_PERIOD), as Sentry's own search counts them." + note
         + f" Beyond SENTRY_MAX_ISSUE_SERIES series, the least frequent assignees count as assignee=\"{OTHER}\"."
         + CACHED, labels=ISSUE_LABELS + (["environment"] if r.by_environment else [])), r.counts)
     yield filled(GaugeMetricFamily("sentry_issues_truncated",
-                                   "1 when SENTRY_MAX_ISSUES cut the issue listing short: counts are then low.",
+                                   "1 when the latest full listing was short: SENTRY_MAX_ISSUES cut it (counts are then low), "
+                                   "or Sentry's search ended early (counts keep what it could not see).",
                                    labels=["query"]), {query: float(cut) for query, cut in r.truncated.items()})
 
 

@@ -24,7 +24,7 @@ from ..parsing import count, label
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse, SentryError
 from . import unsupported_endpoint
-from .issues import parse_time
+from ..parsing import parse_time
 
 # CheckInStatus.as_choices() in src/sentry/monitors/models.py
 CHECKIN_STATUSES = ("ok", "error", "in_progress", "missed", "timeout", "unknown")

@@ -21,7 +21,7 @@ from ..directory import ProjectDirectory
 from ..parsing import count, label, number
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse
-from .issues import parse_time
+from ..parsing import parse_time
 
 
 @dataclass(frozen=True)

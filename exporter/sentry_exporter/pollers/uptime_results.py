@@ -25,7 +25,7 @@ from ..parsing import count, label
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse, SentryError
 from . import unsupported_endpoint
-from .issues import parse_time
+from ..parsing import parse_time
 
 log = logging.getLogger(__name__)
 

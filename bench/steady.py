@@ -1,0 +1,191 @@
+"""Issue 13's steady-state scenario: a live org polled incrementally (or fully, for comparison).
+
+The simulator runs as its own process with `--control`: its live org (about 1 % of issues get events a
+minute, plus new issues, resolutions, regressions and reassignments) starts once the exporter's first
+full listing is done, and `/_control/truth` serves what is true. Time is scaled: with `--scale S` every
+interval, the 1 s page latency, the rate limit (5 requests/s) and the org's pace are S times faster,
+so the figures per interval are those of the unscaled org.
+
+Measured, per run: issues-endpoint calls per poll interval (confirmations included) against ⌈U/100⌉;
+the other endpoints' calls apart; how long a new issue, a regression and a burst of 50 events take to
+reach /metrics; the count error against the truth right after each reconciliation (issues that changed
+while it ran excused) and between them; peak RSS; 429s; events counted twice or missed; `left`
+transitions beyond the truth's departures, with one reconciliation run against a listing cut in half.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections import Counter
+
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from processes import simulator_and_exporter, wait
+
+PROBE = "bench-probe"
+PAGE_SECONDS = 1.0      # Sentry's answer time per page, unscaled
+INTERVAL = 60.0         # SENTRY_POLL_INTERVAL_SECONDS, unscaled
+RECONCILE = 900.0       # SENTRY_RECONCILE_INTERVAL_SECONDS, unscaled
+RATE_LIMIT = 5          # requests/s, unscaled
+
+
+def metrics(url: str) -> dict[str, list[tuple[dict, float]]]:
+    text = requests.get(f"{url}/metrics", timeout=10).text
+    found: dict[str, list[tuple[dict, float]]] = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            found.setdefault(s.name, []).append((s.labels, s.value))
+    return found
+
+
+def total(m: dict, name: str, **labels: str) -> float:
+    return sum(v for l, v in m.get(name, []) if all(l.get(k) == x for k, x in labels.items()))
+
+
+def counts(m: dict) -> Counter:
+    return Counter({(l["project"], l["level"], l["substatus"], l["priority"], l["assignee"]): v
+                    for l, v in m.get("sentry_issues", [])})
+
+
+def count_error(m: dict, truth: dict, excuse_changes: bool) -> int:
+    """Issues counted under the wrong labels; with `excuse_changes`, those that changed since `since` are not."""
+    want = Counter({tuple(row[:-1]): row[-1] for row in truth["counts"]})
+    allowed: Counter = Counter()
+    if excuse_changes:
+        for old, new in truth["changes"]:
+            for k in (old, new):
+                if k is not None:
+                    allowed[tuple(k)] += 1
+    got = counts(m)
+    return int(sum(max(0, abs(got[k] - want[k]) - allowed[k]) for k in set(got) | set(want)))
+
+
+def peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return math.nan
+
+
+class Probe:
+    """One change, timed until /metrics shows it."""
+    SEEN = {"new": lambda m: total(m, "sentry_issues", project=PROBE),
+            "regression": lambda m: total(m, "sentry_issue_transitions_total", project=PROBE, transition="regressed"),
+            "burst": lambda m: total(m, "sentry_issue_events_total", project=PROBE)}
+
+    def __init__(self, url: str, sim: str, kind: str, interval: float):
+        self.kind, self.before = kind, self.SEEN[kind](metrics(url))
+        self.fired = time.monotonic()
+        requests.get(f"{sim}/_control/probe", params={"kind": kind}, timeout=10).raise_for_status()
+        self.deadline = self.fired + 4 * interval
+        self.latency: float | None = None
+
+    def check(self, m: dict) -> bool:
+        """True once seen (or given up on: latency stays None)."""
+        if self.SEEN[self.kind](m) > self.before:
+            self.latency = time.monotonic() - self.fired
+            return True
+        return time.monotonic() > self.deadline
+
+
+def steady(issues: int, mode: str, scale: float, reconciliations: int = 2) -> dict:
+    interval, page = INTERVAL / scale, PAGE_SECONDS / scale
+    reconcile = RECONCILE / scale if mode == "incremental" else 0.0
+    full_poll = math.ceil(issues / 100) * page
+    simulator = ["--issues", str(issues), "--projects", "20", "--latency", f"{page:g}",
+                 "--rate-limit", str(int(RATE_LIMIT * scale)), "--control", "--scale", f"{scale:g}"]
+    env = {"SENTRY_MAX_ISSUES": str(max(10_000, 2 * issues)), "SENTRY_POLL_INTERVAL_SECONDS": f"{interval:g}",
+           "SENTRY_RECONCILE_INTERVAL_SECONDS": f"{reconcile:g}", "SENTRY_INGESTION_GRACE_SECONDS": f"{120 / scale:g}",
+           "SENTRY_MAX_REQUESTS_PER_SECOND": f"{RATE_LIMIT * scale:g}", "SENTRY_STATS_INTERVAL_SECONDS": "86400",
+           "SENTRY_RELEASES_PER_PROJECT": "0", "SENTRY_TIMEOUT_SECONDS": "60",
+           "SENTRY_MAX_ISSUE_SERIES": "1000000"}  # no assignee folding: the counts compare with the truth
+    # Incremental: past `reconciliations` reconciliations after the first, steady one; full: three listings.
+    duration = (reconciliations + 1.2) * reconcile if reconcile else max(12 * interval, 3.2 * full_poll)
+    with simulator_and_exporter(simulator, env, "sntryu_bench") as (url, exporter, sim):
+        wait(lambda: requests.get(f"{url}/readyz", timeout=2).ok, 7200, "the first full listing")
+        m, truth0 = metrics(url), _truth(sim, 0)
+        calls0, others0 = total(m, "sentry_api_requests_total", endpoint="issues"), _others(m)
+        left0 = total(m, "sentry_issue_transitions_total", transition="left")
+        requests.get(f"{sim}/_control/live", params={"action": "start"}, timeout=10).raise_for_status()
+        t0 = time.monotonic()
+        last = total(m, "sentry_issues_reconciled_timestamp_seconds")
+        after, between, probes, done, cut_error = [], [], [], 0, math.nan
+        kinds = itertools.cycle(("new", "regression", "burst"))
+        probe: Probe | None = None
+        cut_phase = 0  # 0: before, 1: this reconciliation's listing is cut in half, 2: after
+        next_sample = t0
+        while time.monotonic() - t0 < duration:
+            m = metrics(url)
+            reconciled = total(m, "sentry_issues_reconciled_timestamp_seconds")
+            if reconciled > last:  # a full listing has just been published
+                last, done = reconciled, done + 1
+                error = count_error(m, _truth(sim, reconciled), excuse_changes=True)
+                if cut_phase == 1:
+                    cut_error = error  # the cut listing kept what it could not see, as it should
+                else:
+                    after.append(error)
+                if mode == "incremental" and cut_phase < 2:
+                    cut_phase += 1
+                    cut = str(issues // 2) if cut_phase == 1 else "none"
+                    requests.get(f"{sim}/_control/switch", params={"listing_cut": cut}, timeout=10)
+            elif time.monotonic() >= next_sample:
+                between.append(count_error(m, _truth(sim, time.time()), excuse_changes=False))
+                next_sample += interval
+            if probe is not None and probe.check(m):
+                probes.append((probe.kind, probe.latency))
+                probe = None
+            if probe is None:
+                probe = Probe(url, sim, next(kinds), max(interval, full_poll if not reconcile else interval))
+            time.sleep(0.1)  # the probes' resolution
+        elapsed = time.monotonic() - t0
+        m = metrics(url)
+        calls = total(m, "sentry_api_requests_total", endpoint="issues") - calls0
+        others = _others(m) - others0
+        requests.get(f"{sim}/_control/live", params={"action": "stop"}, timeout=10)
+        requests.get(f"{sim}/_control/switch", params={"listing_cut": "none"}, timeout=10)
+        # Settle: a full listing that started after the org stopped has seen every event.
+        stopped = time.time()
+        wait(lambda: total(metrics(url), "sentry_issues_reconciled_timestamp_seconds") > stopped,
+             3 * (reconcile or full_poll) + 10 * interval, "a full listing after the org stopped")
+        m, truth = metrics(url), _truth(sim, 0)
+        events = total(m, "sentry_issue_events_total")
+        truth_events = truth["events"] - truth0["events"]
+        lefts = total(m, "sentry_issue_transitions_total", transition="left") - left0
+        return {
+            "mode": mode, "issues": issues, "scale": scale, "intervals": elapsed / interval,
+            "calls_per_interval": calls / (elapsed / interval), "floor": math.ceil(issues / 100),
+            "others_per_interval": others / (elapsed / interval),
+            "fresh_max": max((lat for _, lat in probes if lat is not None), default=math.nan) / interval,
+            "probes": len(probes), "unseen": [kind for kind, lat in probes if lat is None],
+            "error_after": max(after, default=math.nan), "reconciliations": done, "cut_error": cut_error,
+            "error_between": (sum(between) / len(between), max(between)) if between else (math.nan, math.nan),
+            "rss_mb": peak_rss_mb(exporter.pid), "rate_limited": int(total(m, "sentry_api_requests_total", code="429")),
+            "double": max(0.0, events - truth_events), "missed": max(0.0, truth_events - events),
+            "phantom_left": max(0.0, lefts - (truth["left"] - truth0["left"])),
+        }
+
+
+def _others(m: dict) -> float:
+    return sum(v for l, v in m.get("sentry_api_requests_total", []) if l.get("endpoint") != "issues")
+
+
+def _truth(sim: str, since: float) -> dict:
+    return requests.get(f"{sim}/_control/truth", params={"since": f"{since:.3f}"}, timeout=60).json()
+
+
+HEADER = ("| mode | unresolved issues | time scale | intervals | issues calls / interval | ⌈U/100⌉ | calls ÷ ⌈U/100⌉ "
+          "| other calls / interval | slowest probe (intervals) | count error after reconciliation | after the cut one "
+          "| count error between (mean / max) | peak RSS (MB) | 429s | double-counted events | missed events | phantom lefts |")
+
+
+def row(r: dict) -> str:
+    mean, worst = r["error_between"]
+    return (f"| {r['mode']} | {r['issues']:,} | {r['scale']:g}× | {r['intervals']:.0f} | {r['calls_per_interval']:.1f} "
+            f"| {r['floor']} | {r['calls_per_interval'] / r['floor']:.2f} | {r['others_per_interval']:.1f} "
+            f"| {r['fresh_max']:.2f} ({r['probes']} probes, unseen: {', '.join(r['unseen']) or 'none'}) "
+            f"| {r['error_after']:.0f} ({r['reconciliations']} listings) | {r['cut_error']:.0f} | {mean:.1f} / {worst} | {r['rss_mb']:.0f} "
+            f"| {r['rate_limited']} | {r['double']:.0f} | {r['missed']:.0f} | {r['phantom_left']:.0f} |")

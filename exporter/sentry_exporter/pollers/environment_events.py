@@ -1,0 +1,114 @@
+"""Error events per (project, level, environment) since the exporter started, from Discover.
+
+With SENTRY_ENVIRONMENTS an issue's lifetime count cannot say which environment grew: it is the
+issue's global times_seen whatever environment is asked for (CONTRACT.md §0.1). Discover's `count()`
+grouped by project, environment and level can, over explicit `start`/`end` windows; its time condition
+is `timestamp >= start AND timestamp < end` (`search/events/builder/base.py`), so adjacent windows
+count each event once. Windows are anchored to the first poll:
+
+- the open range, [frozen_until, now), is asked for on every poll, so events that land late (up to
+  LAG_HORIZON after their timestamp) still count;
+- once a LAG_HORIZON-long step of it is older than LAG_HORIZON it is asked for once more and frozen.
+
+So each poll costs one call (plus one each LAG_HORIZON), the resolution is the poll interval, and a
+restart starts again from zero instead of counting anything twice. Discover missing from the plan
+(a bare 404, §0.10) makes the source unsupported: said once, and the counters are left out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime, timezone
+from typing import Callable
+
+from ..parsing import count, label
+from ..sentry.client import SentryClient, next_cursor
+from ..sentry.errors import MalformedResponse, SentryError
+
+log = logging.getLogger(__name__)
+
+LAG_HORIZON = 600.0   # events landing later than this after their timestamp are not counted
+MAX_PAGES = 100       # 10,000 (project, environment, level) rows
+
+Series = tuple[str, str, str]   # (project, level, environment)
+
+
+class EnvironmentEvents:
+    def __init__(self, client: SentryClient, org: str, environments: tuple[str, ...],
+                 project_ids: Callable[[], list[str]]):
+        self._client, self._org, self._environments, self._project_ids = client, org, environments, project_ids
+        self._frozen: Counter[Series] = Counter()
+        self._frozen_until: float | None = None
+        self._last: dict[Series, int] = {}
+        self.supported = True
+
+    def totals(self, now: float) -> dict[Series, int] | None:
+        """Events since the first call, per series; None when Discover is not available."""
+        if not self.supported:
+            return None
+        now = float(int(now))  # whole seconds: the ISO bounds we send
+        if self._frozen_until is None:
+            self._frozen_until = now
+        try:
+            if now - self._frozen_until >= 2 * LAG_HORIZON:
+                step = self._frozen_until + LAG_HORIZON
+                self._frozen.update(self._count(self._frozen_until, step))
+                self._frozen_until = step
+            current = self._frozen + self._count(self._frozen_until, now)
+        except SentryError as e:
+            if e.status != 404:
+                raise
+            self.supported = False
+            log.warning("per-environment event counts need Discover, which this organization's plan or "
+                        "Sentry version does not offer (HTTP 404 on /events/); sentry_issue_events_total is "
+                        "left out", extra={"poller": "issues"})
+            return None
+        # A counter never goes down, even if Sentry revises a window downwards.
+        self._last = {key: max(current.get(key, 0), self._last.get(key, 0)) for key in {*current, *self._last}}
+        return dict(self._last)
+
+    def _count(self, start: float, end: float) -> Counter[Series]:
+        totals: Counter[Series] = Counter()
+        if end <= start:
+            return totals
+        params = [("dataset", "errors"), ("field", "project"), ("field", "environment"), ("field", "level"),
+                  ("field", "count()"), ("sort", "-count()"), ("per_page", "100"), ("query", ""),
+                  ("start", _iso(start)), ("end", _iso(end))]
+        params += [("environment", e) for e in self._environments] + [("project", p) for p in self._project_ids()]
+        cursor = None
+        for _ in range(MAX_PAGES):
+            resp = self._client.get("events", f"organizations/{self._org}/events/",
+                                    params + ([("cursor", cursor)] if cursor else []))
+            try:
+                body = resp.json()
+            except (ValueError, RecursionError):
+                body = None
+            rows = body.get("data") if isinstance(body, dict) else None
+            if not isinstance(rows, list):
+                self._client.stats.count_malformed("events")
+                raise MalformedResponse("events", "response has no list of data rows")
+            for row in rows:
+                series, events = _row(row)
+                if series is None:
+                    self._client.stats.count_malformed("events")
+                else:
+                    totals[series] += events
+            cursor = next_cursor(resp.headers.get("Link"))
+            if cursor is None:
+                return totals
+        raise MalformedResponse("events", f"pagination did not end after {MAX_PAGES} pages")
+
+
+def _row(row: object) -> tuple[Series | None, int]:
+    if not isinstance(row, dict):
+        return None, 0
+    project, environment = label(row.get("project")), label(row.get("environment"))
+    events = count(row.get("count()"))
+    if not project or not environment or events is None:
+        return None, 0
+    return (project, label(row.get("level"), "unknown"), environment), events
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

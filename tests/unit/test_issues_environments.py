@@ -1,0 +1,63 @@
+"""Per-environment event counters come from Discover, not from the global lifetime count (CONTRACT.md §0.1)."""
+
+from __future__ import annotations
+
+import logging
+
+from inprocess import run, sample
+
+ENVIRONMENTS = ("production", "staging")
+
+
+def events(e, environment: str) -> float | None:
+    return sample(e, "sentry_issue_events_total", project="api", level="error", environment=environment)
+
+
+def test_events_only_in_staging_grow_staging_only(exporter, org, clock):
+    both = org.create_issue("api", substatus="ongoing")  # listed in both environments
+    org.record_events(both.id, 3, at=clock() - 600, environment="production")
+    org.record_events(both.id, 2, at=clock() - 600, environment="staging")
+    e = exporter(environments=ENVIRONMENTS, reconcile_interval=0)
+    run(e, "issues")
+    assert events(e, "production") == events(e, "staging") == 0
+    clock.advance(60)
+    org.record_events(both.id, 5, at=clock() - 10, environment="staging")
+    run(e, "issues")
+    assert events(e, "staging") == 5
+    assert events(e, "production") == 0
+    clock.advance(60)
+    org.record_events(both.id, 4, at=clock() - 10, environment="production")
+    run(e, "issues")
+    assert (events(e, "production"), events(e, "staging")) == (4, 5)  # each event once, where it happened
+
+
+def test_late_events_count_once_within_the_horizon(exporter, org, clock):
+    issue = org.create_issue("api", substatus="ongoing")
+    org.record_events(issue.id, 1, at=clock() - 600, environment="production")
+    org.record_events(issue.id, 1, at=clock() - 600, environment="staging")
+    e = exporter(environments=ENVIRONMENTS, reconcile_interval=0)
+    run(e, "issues")
+    for minute in range(30):  # through several frozen windows
+        clock.advance(60)
+        org.record_events(issue.id, 2, at=clock() - 30, environment="production")
+        if minute % 10 == 5:  # lands 5 minutes after its timestamp, in a window already polled
+            org.record_events(issue.id, 1, at=clock() - 300, environment="production")
+        run(e, "issues")
+    assert events(e, "production") == 30 * 2 + 3
+    assert events(e, "staging") == 0
+
+
+def test_without_discover_the_counters_are_left_out_with_one_line(exporter, org, clock, behaviour, caplog):
+    issue = org.create_issue("api", substatus="ongoing")
+    org.record_events(issue.id, 1, at=clock() - 600, environment="staging")
+    behaviour.discover = False  # a plan without discover-basic: /events/ is a bare 404 (§0.10)
+    e = exporter(environments=ENVIRONMENTS, reconcile_interval=0)
+    with caplog.at_level(logging.WARNING):
+        run(e, "issues")
+        clock.advance(60)
+        org.record_events(issue.id, 5, at=clock() - 10, environment="staging")
+        run(e, "issues")
+    assert events(e, "staging") is None
+    assert sample(e, "sentry_issues", project="api", level="error", substatus="ongoing", priority="high",
+                  assignee="unassigned", environment="staging") == 1
+    assert len([r for r in caplog.records if "need Discover" in r.getMessage()]) == 1

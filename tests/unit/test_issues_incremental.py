@@ -1,0 +1,177 @@
+"""Incremental passes between full reconciliations, against the simulator on a fake clock (issue 13)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+from inprocess import run, sample
+
+from sentry_simulator import Assignee
+
+DAY = 86400.0
+PERIOD = 14 * DAY
+ANN = Assignee("user", "1", "Ann", "ann@example.com")
+TEAM = Assignee("team", "2", "web-team")
+
+
+def label_of(assignee) -> str:
+    return "unassigned" if assignee is None else ("#" + assignee.name if assignee.kind == "team" else assignee.name)
+
+
+def populate(org, clock, n: int = 250) -> list:
+    org.add_project("web", project_id="2")
+    issues = []
+    for i in range(n):
+        issue = org.create_issue("api" if i % 3 else "web", level=("error", "warning", "fatal")[i % 3],
+                                 substatus="ongoing", priority=("high", "medium", "low")[i % 3],
+                                 assignee=(None, ANN, TEAM)[i % 3])
+        org.record_events(issue.id, 1 + i % 4, at=clock() - 3600 - 60 * i)
+        issues.append(issue)
+    return issues
+
+
+def counts(e) -> Counter:
+    got = Counter()
+    for family in e.registry.collect():
+        if family.name == "sentry_issues":
+            for s in family.samples:
+                got[(s.labels["project"], s.labels["level"], s.labels["substatus"], s.labels["priority"],
+                     s.labels["assignee"])] += s.value
+    return got
+
+
+def truth(org, clock) -> Counter:
+    raw = org.truth_unresolved(PERIOD, clock(), assignee_label=label_of)
+    return Counter({(p, lvl, sub or "none", pri or "none", a): n for (p, lvl, sub, pri, a), n in raw.items()})
+
+
+def transitions(e, transition: str) -> float:
+    return sum(s.value for f in e.registry.collect() if f.name == "sentry_issue_transitions" for s in f.samples
+               if s.name.endswith("_total") and s.labels["transition"] == transition)
+
+
+def events_total(e) -> float:
+    return sum(s.value for f in e.registry.collect() if f.name == "sentry_issue_events" and f.type == "counter"
+               for s in f.samples if s.name.endswith("_total"))
+
+
+def issue_calls(server) -> int:
+    return len(server.requests("issues"))
+
+
+def reconcile(e) -> None:
+    assert e.run_reconciliation()
+
+
+def test_counts_equal_the_truth_after_a_reconciliation(exporter, org, clock):
+    issues = populate(org, clock)
+    e = exporter()
+    run(e, "issues")  # the start is a full reconciliation
+    assert counts(e) == truth(org, clock)
+    assert sample(e, "sentry_issues_reconciled_timestamp_seconds") == clock()
+    clock.advance(60)
+    org.set_status(issues[0].id, "resolved")
+    org.set_status(issues[1].id, "ignored", substatus="archived_forever")
+    org.assign(issues[2].id, ANN)
+    org.set_priority(issues[3].id, "low")
+    org.merge_issues(issues[4].id, issues[5].id)
+    fresh = org.create_issue("web", level="fatal")
+    org.record_events(fresh.id, 3, at=clock() - 5)
+    clock.advance(60)
+    started = clock()
+    reconcile(e)
+    run(e, "issues")
+    assert counts(e) == truth(org, clock)
+    assert sample(e, "sentry_issues_reconciled_timestamp_seconds") == started
+
+
+def test_events_new_issues_and_regressions_reach_the_next_pass(exporter, org, clock, simulators):
+    issues = populate(org, clock)
+    resolved = issues[10]
+    e = exporter()
+    run(e, "issues")
+    org.set_status(resolved.id, "resolved")
+    reconcile(e)  # it left; its lifetime count is remembered, so its return counts only new events
+    before = issue_calls(simulators[0])
+    clock.advance(60)
+    org.record_events(issues[20].id, 7, at=clock() - 10)            # a burst
+    fresh = org.create_issue("api", level="error")                   # a new issue
+    org.record_events(fresh.id, 2, at=clock() - 20)
+    org.set_status(resolved.id, "unresolved", substatus="regressed")  # a regression
+    org.record_events(resolved.id, 4, at=clock() - 30)
+    run(e, "issues")
+    assert issue_calls(simulators[0]) - before == 1  # one page, not the three of a full listing
+    assert transitions(e, "new") == 1
+    assert transitions(e, "regressed") == 1
+    assert events_total(e) == 7 + 2 + 4
+    assert counts(e) == truth(org, clock)
+
+
+def test_a_resolution_is_seen_by_the_next_reconciliation_not_before(exporter, org, clock):
+    issues = populate(org, clock, 50)
+    e = exporter()
+    run(e, "issues")
+    org.set_status(issues[0].id, "resolved")
+    for _ in range(3):
+        clock.advance(60)
+        run(e, "issues")
+        assert transitions(e, "left") == 0
+        assert sum(counts(e).values()) == 50  # incremental passes cannot see what no event announces
+    reconcile(e)
+    run(e, "issues")
+    assert transitions(e, "left") == 1
+    assert sum(counts(e).values()) == 49
+
+
+def test_a_cut_reconciliation_changes_no_count(exporter, org, clock, behaviour):
+    populate(org, clock)
+    e = exporter()
+    run(e, "issues")
+    expected = counts(e)
+    behaviour.listing_cut = 120
+    clock.advance(60)
+    reconcile(e)
+    run(e, "issues")
+    assert counts(e) == expected
+    assert transitions(e, "left") == 0
+    assert sample(e, "sentry_issues_truncated", query="default") == 1
+
+
+def test_a_restart_double_counts_nothing(exporter, org, clock):
+    issues = populate(org, clock, 50)
+    first = exporter()
+    run(first, "issues")
+    clock.advance(60)
+    org.record_events(issues[0].id, 5, at=clock() - 10)
+    run(first, "issues")
+    assert events_total(first) == 5
+    second = exporter()  # a restart: a new process, a new baseline
+    run(second, "issues")
+    assert events_total(second) == 0
+    assert transitions(second, "new") == 0
+    clock.advance(60)
+    org.record_events(issues[0].id, 3, at=clock() - 10)
+    run(second, "issues")
+    assert events_total(second) == 3
+
+
+def test_a_reconciliation_overlapping_passes_neither_loses_nor_double_counts(exporter, org, clock, simulators):
+    issues = populate(org, clock, 300)
+    e = exporter()
+    run(e, "issues")
+    simulators[0].faults.set(endpoint="issues", slow_seconds=0.15, count=12)  # a reconciliation that takes a while
+    reconciliation = threading.Thread(target=reconcile, args=(e,))
+    reconciliation.start()
+    added = 0
+    for round_ in range(8):
+        clock.advance(30)
+        for issue in issues[round_ * 7: round_ * 7 + 5]:
+            org.record_events(issue.id, 2, at=clock() - 5)
+            added += 2
+        run(e, "issues")
+    reconciliation.join()
+    clock.advance(30)
+    run(e, "issues")
+    assert events_total(e) == added
+    assert counts(e) == truth(org, clock)
