@@ -18,6 +18,7 @@ restart starts again from zero instead of counting anything twice. Discover miss
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from datetime import datetime, timezone
 from typing import Callable
@@ -47,15 +48,15 @@ class EnvironmentEvents:
         """Events since the first call, per series; None when Discover is not available."""
         if not self.supported:
             return None
-        now = float(int(now))  # whole seconds: the ISO bounds we send
         if self._frozen_until is None:
-            self._frozen_until = now
+            self._frozen_until = float(int(now))  # whole seconds: the ISO bounds we send
         try:
             if now - self._frozen_until >= 2 * LAG_HORIZON:
                 step = self._frozen_until + LAG_HORIZON
                 self._frozen.update(self._count(self._frozen_until, step))
                 self._frozen_until = step
-            current = self._frozen + self._count(self._frozen_until, now)
+            # Up to the next whole second: the open range is asked for again anyway, so nothing counts twice.
+            current = self._frozen + self._count(self._frozen_until, float(math.ceil(now)))
         except SentryError as e:
             if e.status != 404:
                 raise
