@@ -81,7 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 1000, 10_000, 50_000])
     parser.add_argument("--slow-size", type=int, default=1000, help="org size for the 2 s-latency row")
-    parser.add_argument("--rate-limit", type=int, default=5, help="simulated Sentry limit, requests/s per endpoint")
+    parser.add_argument("--rate-limit", type=int, default=5, help="simulated Sentry limit, requests/s per rate-limit bucket")
     parser.add_argument("--scrapes", type=int, default=400)
     parser.add_argument("--steady", type=int, nargs="*", metavar="ISSUES",
                         help="issue 13's steady-state scenario instead, at these org sizes (default 1000 10000 50000)")

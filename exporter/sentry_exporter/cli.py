@@ -17,7 +17,7 @@ from .app import Exporter
 from .config import Config, ConfigError, load_config
 
 log = logging.getLogger("sentry_exporter")
-DEMO_RATE_LIMIT = 40  # requests per second and endpoint, so the demo shows rate-limit headroom
+DEMO_RATE_LIMIT = 40  # requests per second and rate-limit bucket, so the demo shows headroom
 DEMO_BUDGETS = (("error", 2_000_000), ("transaction", 10_000_000))
 
 
