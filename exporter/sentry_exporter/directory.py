@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, TypeVar
 
 from .parsing import label
 from .sentry.client import SentryClient
-from .sentry.errors import SentryError
+from .sentry.errors import ContractError, SentryError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -51,3 +55,42 @@ class ProjectDirectory:
         if missing:
             raise SentryError("projects", f"SENTRY_PROJECTS names projects the token cannot see: {', '.join(missing)}")
         return tuple(by_slug[slug] for slug in self._wanted)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The projects one query names."""
+    ids: tuple[str, ...]            # its project= values; ("-1",) is every project the token can see
+    slugs: frozenset[str] | None    # those projects' slugs; None for every project
+
+    def params(self) -> list[tuple[str, str]]:
+        return [("project", i) for i in self.ids]
+
+    def covers(self, slug: str) -> bool:
+        return self.slugs is None or slug in self.slugs
+
+
+class ProjectScopes:
+    """One query over every project (project=-1, or SENTRY_PROJECTS' ids), or one query per project once
+    Sentry refuses several for lack of the global-views feature (CONTRACT.md §0.10). Older Sentry checks
+    that before it reads anything (`organization_group_index.py`, `bases/organization_events.py`), even
+    for group= lookups, so the refused query is simply run again, project by project, and remembered."""
+
+    def __init__(self, directory: ProjectDirectory, filtered: bool, endpoint: str):
+        self._directory, self._filtered, self._endpoint = directory, filtered, endpoint
+        self.per_project = False
+
+    def each(self, run: Callable[[Scope], T]) -> list[T]:
+        if not self.per_project:
+            projects = self._directory.get() if self._filtered else ()
+            try:
+                return [run(Scope(tuple(p.id for p in projects) or ("-1",),
+                                  frozenset(p.slug for p in projects) or None))]
+            except ContractError as e:
+                if not e.global_views_required:
+                    raise
+                self.per_project = True
+                log.warning("Sentry refuses %s queries over several projects (the plan lacks global-views): "
+                            "asking one project at a time, a query per project where there was one",
+                            self._endpoint, extra={"endpoint": self._endpoint, "detail": e.detail})
+        return [run(Scope((p.id,), frozenset({p.slug}))) for p in self._directory.get()]

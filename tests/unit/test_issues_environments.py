@@ -61,3 +61,17 @@ def test_without_discover_the_counters_are_left_out_with_one_line(exporter, org,
     assert sample(e, "sentry_issues", project="api", level="error", substatus="ongoing", priority="high",
                   assignee="unassigned", environment="staging") == 1
     assert len([r for r in caplog.records if "need Discover" in r.getMessage()]) == 1
+
+
+def test_an_older_sentry_without_dataset_errors_is_asked_without_it(exporter, org, clock, behaviour, simulators):
+    issue = org.create_issue("api", substatus="ongoing")
+    org.record_events(issue.id, 1, at=clock() - 600, environment="production")
+    org.record_events(issue.id, 1, at=clock() - 600, environment="staging")
+    behaviour.errors_dataset = False  # self-hosted from before dataset=errors (§0.11): a 400
+    e = exporter(environments=ENVIRONMENTS, reconcile_interval=0)
+    run(e, "issues")
+    clock.advance(60)
+    org.record_events(issue.id, 3, at=clock() - 10, environment="staging")
+    run(e, "issues")
+    assert (events(e, "production"), events(e, "staging")) == (0, 3)
+    assert len(simulators[0].requests("events", status=400)) == 1  # remembered

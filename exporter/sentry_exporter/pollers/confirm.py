@@ -40,15 +40,13 @@ class Confirmation:
 
 
 def confirm(client: SentryClient, org: str, ids: list[str], params: list[tuple[str, str]],
-            window_start: float, listed_from: float) -> Confirmation:
+            window_start: float, result: Confirmation) -> None:
     """Look up the missing `ids` (≤ BATCH a call) with the listing's project, environment and window
-    `params`. Stops at the first batch that shows the listing was cut."""
-    result = Confirmation(listed_from)
+    `params`, into `result`. Stops at the first batch that shows the listing was cut."""
     for offset in range(0, len(ids), BATCH):
-        _lookup(client, org, ids[offset:offset + BATCH], params, window_start, result)
         if result.cut:
             break
-    return result
+        _lookup(client, org, ids[offset:offset + BATCH], params, window_start, result)
 
 
 def _lookup(client: SentryClient, org: str, ids: list[str], params: list[tuple[str, str]], window_start: float,

@@ -12,7 +12,8 @@ count each event once. Windows are anchored to the first poll:
 
 So each poll costs one call (plus one each LAG_HORIZON), the resolution is the poll interval, and a
 restart starts again from zero instead of counting anything twice. Discover missing from the plan
-(a bare 404, §0.10) makes the source unsupported: said once, and the counters are left out.
+(a bare 404, §0.10) makes the source unsupported: said once, and the counters are left out. Plans
+without global-views and versions without dataset=errors are discover.py's.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ import logging
 import math
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Callable
 
+from ..directory import ProjectDirectory, Scope
 from ..parsing import count, label
-from ..sentry.client import SentryClient, next_cursor
-from ..sentry.errors import MalformedResponse, SentryError
+from ..sentry.client import SentryClient
+from . import Unsupported
+from .discover import Discover
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +38,10 @@ Series = tuple[str, str, str]   # (project, level, environment)
 
 
 class EnvironmentEvents:
-    def __init__(self, client: SentryClient, org: str, environments: tuple[str, ...],
-                 project_ids: Callable[[], list[str]]):
-        self._client, self._org, self._environments, self._project_ids = client, org, environments, project_ids
+    def __init__(self, client: SentryClient, org: str, directory: ProjectDirectory, filtered: bool,
+                 environments: tuple[str, ...]):
+        self._discover, self._stats = Discover(client, org, directory, filtered), client.stats
+        self._environments = environments
         self._frozen: Counter[Series] = Counter()
         self._frozen_until: float | None = None
         self._last: dict[Series, int] = {}
@@ -57,9 +60,7 @@ class EnvironmentEvents:
                 self._frozen_until = step
             # Up to the next whole second: the open range is asked for again anyway, so nothing counts twice.
             current = self._frozen + self._count(self._frozen_until, float(math.ceil(now)))
-        except SentryError as e:
-            if e.status != 404:
-                raise
+        except Unsupported:
             self.supported = False
             log.warning("per-environment event counts need Discover, which this organization's plan or "
                         "Sentry version does not offer (HTTP 404 on /events/); sentry_issue_events_total is "
@@ -70,35 +71,23 @@ class EnvironmentEvents:
         return dict(self._last)
 
     def _count(self, start: float, end: float) -> Counter[Series]:
-        totals: Counter[Series] = Counter()
         if end <= start:
-            return totals
-        params = [("dataset", "errors"), ("field", "project"), ("field", "environment"), ("field", "level"),
-                  ("field", "count()"), ("sort", "-count()"), ("per_page", "100"), ("query", ""),
-                  ("start", _iso(start)), ("end", _iso(end))]
-        params += [("environment", e) for e in self._environments] + [("project", p) for p in self._project_ids()]
-        cursor = None
-        for _ in range(MAX_PAGES):
-            resp = self._client.get("events", f"organizations/{self._org}/events/",
-                                    params + ([("cursor", cursor)] if cursor else []))
-            try:
-                body = resp.json()
-            except (ValueError, RecursionError):
-                body = None
-            rows = body.get("data") if isinstance(body, dict) else None
-            if not isinstance(rows, list):
-                self._client.stats.count_malformed("events")
-                raise MalformedResponse("events", "response has no list of data rows")
+            return Counter()
+        return sum(self._discover.scopes.each(lambda scope: self._count_scope(scope, start, end)), Counter())
+
+    def _count_scope(self, scope: Scope, start: float, end: float) -> Counter[Series]:
+        totals: Counter[Series] = Counter()
+        params = [("field", "project"), ("field", "environment"), ("field", "level"), ("field", "count()"),
+                  ("sort", "-count()"), ("per_page", "100"), ("start", _iso(start)), ("end", _iso(end))]
+        params += [("environment", e) for e in self._environments] + scope.params()
+        for rows in self._discover.pages(params, "", MAX_PAGES):
             for row in rows:
                 series, events = _row(row)
                 if series is None:
-                    self._client.stats.count_malformed("events")
+                    self._stats.count_malformed("events")
                 else:
                     totals[series] += events
-            cursor = next_cursor(resp.headers.get("Link"))
-            if cursor is None:
-                return totals
-        raise MalformedResponse("events", f"pagination did not end after {MAX_PAGES} pages")
+        return totals
 
 
 def _row(row: object) -> tuple[Series | None, int]:

@@ -6,9 +6,7 @@ impact tag; one reads the routing tags (release_stage, …) of those same issues
 selected values, at most 100 a page (CONTRACT §0.12), so the second query reads page after page
 until every issue has its labels.
 
-Plans and versions (§0.10, §0.11): without Discover (a bare 404) the poller is unsupported; without
-global-views, a query over several projects is refused, so each project is asked on its own; a
-Sentry older than `dataset=errors` is asked without it, and the query leaves transactions out instead.
+Plans and versions (§0.10, §0.11) are discover.py's: without Discover the poller is unsupported.
 """
 
 from __future__ import annotations
@@ -17,21 +15,17 @@ import heapq
 from itertools import islice
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Iterator
 
 from ..cardinality import cap_tag_values
 from ..config import label_name
-from ..directory import Project, ProjectDirectory
+from ..directory import ProjectDirectory, Scope
 from ..parsing import count, label
 from ..sentry.client import SentryClient
-from ..sentry.errors import ContractError, NotFound
-from . import Unsupported
+from .discover import Discover, Row
 
 MAX_PER_PAGE = 100    # Discover's per_page cap (§0.12)
 MAX_LABEL_PAGES = 20  # 2,000 label rows at most, should a server never end the list
-ERRORS_ONLY = "!event.type:transaction"  # dataset=errors, said in the query of the default dataset
-
-Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -55,16 +49,15 @@ class ImpactPoller:
 
     def __init__(self, client: SentryClient, org: str, directory: ProjectDirectory, filter_projects: bool,
                  impact_tags: tuple[str, ...], label_tags: tuple[str, ...], top: int, max_series: int):
-        self._client, self._org, self._directory, self._filter = client, org, directory, filter_projects
+        self._client, self._org = client, org
         self._impact_tags, self._label_tags, self._top, self._max_series = impact_tags, label_tags, top, max_series
-        self._per_project = False    # set once Sentry refuses a query over several projects (no global-views)
-        self._errors_dataset = True  # cleared once Sentry refuses dataset=errors (older self-hosted)
+        self._discover = Discover(client, org, directory, filter_projects)
 
     def poll(self) -> ImpactResult:
         uniques = {tag: f"count_unique(tags[{tag}])" for tag in self._impact_tags}
         fields = ["issue", "project", "count()", *uniques.values()]
         # The top N of each project hold the top N of all: merged by count when asked project by project.
-        tops = self._each_scope(lambda projects, _: next(self._pages(fields, self._top, "", projects), []))
+        tops = self._discover.scopes.each(lambda scope: next(self._pages(fields, self._top, "", scope), []))
         rows = heapq.merge(*tops, key=lambda row: -(count(row.get("count()")) or 0))
         ranked, seen = [], set()
         for row in rows:
@@ -95,11 +88,11 @@ class ImpactPoller:
         columns = [f"tags[{tag}]" for tag in self._label_tags]
         best: dict[str, dict[str, str]] = defaultdict(dict)
 
-        def read(projects: list[str], slugs: set[str] | None) -> None:
-            issues = [r.issue for r in ranked if slugs is None or r.project in slugs]
+        def read(scope: Scope) -> None:
+            issues = [r.issue for r in ranked if scope.covers(r.project)]
             if not issues:
                 return
-            pages = self._pages(["issue", *columns, "count()"], MAX_PER_PAGE, f"issue:[{','.join(issues)}]", projects)
+            pages = self._pages(["issue", *columns, "count()"], MAX_PER_PAGE, f"issue:[{','.join(issues)}]", scope)
             for page in islice(pages, MAX_LABEL_PAGES):
                 for row in page:
                     issue = label(row.get("issue"))
@@ -113,45 +106,10 @@ class ImpactPoller:
                 if all(len(best[issue]) == len(columns) for issue in issues):
                     return
 
-        self._each_scope(read)
+        self._discover.scopes.each(read)
         return best
 
-    def _each_scope(self, run: Callable[[list[str], set[str] | None], Any]) -> list[Any]:
-        """run(project ids, their slugs or None for all) over every project at once, or one project at a
-        time once Sentry refuses that for lack of global-views."""
-        if not self._per_project:
-            projects: tuple[Project, ...] = self._directory.get() if self._filter else ()
-            try:
-                return [run([p.id for p in projects] or ["-1"], {p.slug for p in projects} or None)]
-            except ContractError as e:
-                if not e.global_views_required:
-                    raise
-                self._per_project = True
-        return [run([p.id], {p.slug}) for p in self._directory.get()]
-
-    def _pages(self, fields: list[str], per_page: int, query: str, projects: list[str]) -> Iterator[list[Row]]:
+    def _pages(self, fields: list[str], per_page: int, query: str, scope: Scope) -> Iterator[list[Row]]:
         """Pages of Discover rows sorted by -count() over the last 24h."""
-        refused: ContractError | None = None
-        while True:
-            params = [("dataset", "errors")] if self._errors_dataset else []
-            params += [("statsPeriod", "24h"), ("sort", "-count()"), ("per_page", str(per_page)),
-                       ("query", query if self._errors_dataset else f"{ERRORS_ONLY} {query}".strip())]
-            params += [("field", f) for f in fields] + [("project", p) for p in projects]
-            try:
-                for page, _ in self._client.pages("events", f"organizations/{self._org}/events/", params, key="data"):
-                    rows = [row for row in page if isinstance(row, dict)]
-                    if len(rows) < len(page):
-                        self._client.stats.count_malformed("events")
-                    yield rows
-                return
-            except NotFound as e:
-                if e.bare:
-                    raise Unsupported("discover_unavailable", "Discover (organizations/{org}/events/) answered a "
-                                      "bare 404: the plan has neither discover-basic nor performance-view") from None
-                raise
-            except ContractError as e:
-                if refused is not None and e.detail == refused.detail:
-                    self._errors_dataset = True  # refused without it too: the dataset was not the reason
-                if e.global_views_required or not self._errors_dataset or refused is not None:
-                    raise
-                refused, self._errors_dataset = e, False  # older self-hosted: asked once more without dataset=errors
+        params = [("statsPeriod", "24h"), ("sort", "-count()"), ("per_page", str(per_page))]
+        return self._discover.pages(params + [("field", f) for f in fields] + scope.params(), query)

@@ -25,10 +25,10 @@ from typing import Callable, Iterator
 
 from ..cardinality import cap_issues, cap_top
 from ..config import Config
-from ..directory import ProjectDirectory
+from ..directory import ProjectDirectory, ProjectScopes, Scope
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse, SentryError
-from .confirm import confirm
+from .confirm import Confirmation, confirm
 from .environment_events import EnvironmentEvents
 from .issue import Issue, parse_issue, seen_at, window_seconds
 from .issue_state import IssueState
@@ -60,11 +60,12 @@ class IssuesPoller:
 
     def __init__(self, client: SentryClient, config: Config, directory: ProjectDirectory,
                  clock: Callable[[], float] = time.time):
-        self._client, self._config, self._directory, self._clock = client, config, directory, clock
+        self._client, self._config, self._clock = client, config, clock
         self._state = IssueState(count_lifetime_events=not config.environments)
         self._period = window_seconds(config.issues_period)
-        self._environment_events = EnvironmentEvents(client, config.org, config.environments, self._project_ids) \
-            if config.environments else None
+        self._scopes = ProjectScopes(directory, bool(config.projects), "issues")
+        self._environment_events = EnvironmentEvents(client, config.org, directory, bool(config.projects),
+                                                     config.environments) if config.environments else None
         self._reconciling = threading.Lock()  # one reconciliation at a time
 
     def poll(self) -> IssuesResult:
@@ -85,13 +86,12 @@ class IssuesPoller:
             return
         try:
             started = self._clock()
-            project_ids = self._project_ids()
-            truncated = {_listing_name(env): self._reconcile_listing(project_ids, env, started)
+            truncated = {_listing_name(env): self._reconcile_listing(env, started)
                          for env in self._config.environments or (None,)}
             query_counts: Counter[tuple[str, str]] = Counter()
             for named in self._config.queries:
                 seen: dict[str, Issue] = {}
-                truncated[named.name] = self._list_all(self._params(named.query, "new", project_ids, None), seen)
+                truncated[named.name] = self._list_all(self._params(named.query, "new", None), seen)
                 query_counts.update((named.name, issue.project) for issue in seen.values())
             with self._state.lock:
                 state = self._state
@@ -101,19 +101,18 @@ class IssuesPoller:
         finally:
             self._reconciling.release()
 
-    def _reconcile_listing(self, project_ids: list[str], environment: str | None, started: float) -> bool:
+    def _reconcile_listing(self, environment: str | None, started: float) -> bool:
         """One environment's full listing merged into the state; True when it is known to be short."""
         state = self._state
         seen: dict[str, Issue] = {}
-        if self._list_all(self._params(UNRESOLVED, "new", project_ids, environment), seen, True, environment):
+        if self._list_all(self._params(UNRESOLVED, "new", environment), seen, True, environment):
             return True  # the cap: what it did not reach is unknown, so nothing leaves
         with state.lock:  # missing: known, not listed, and not seen by any pass since this one started
-            missing = [key[0] for key, kept in state.kept.items()
-                       if key[1] == environment and key[0] not in seen and kept.observed < started]
+            missing = {key[0]: kept.issue.project for key, kept in state.kept.items()
+                       if key[1] == environment and key[0] not in seen and kept.observed < started}
         if not missing:
             return False
-        lookup = [p for p in self._params(UNRESOLVED, "new", project_ids, environment) if p[0] != "query"]
-        found = confirm(self._client, self._config.org, missing, lookup, started - self._period, started)
+        found = self._confirm(missing, environment, started)
         if not seen and not found.answered:
             where = f" in environment {environment}" if environment else ""
             raise SentryError("issues", f"the server listed no unresolved issues{where} and found none of the "
@@ -129,20 +128,44 @@ class IssuesPoller:
                         extra={"poller": "issues", "environment": environment, "listed": len(seen)})
         return found.cut
 
+    def _confirm(self, missing: dict[str, str], environment: str | None, started: float) -> Confirmation:
+        """Look the missing issues (id -> project slug) up by id, in the listing's scopes. One whose
+        project is in none of them any more is gone from every listing the exporter can make: left."""
+        found = Confirmation(started)
+        lookup = [p for p in self._params(UNRESOLVED, "new", environment) if p[0] != "query"]
+        asked: set[str] = set()
+
+        def look(scope: Scope) -> None:
+            ids = [issue_id for issue_id, project in missing.items() if scope.covers(project)]
+            asked.update(ids)
+            confirm(self._client, self._config.org, ids, lookup + scope.params(), started - self._period, found)
+
+        self._scopes.each(look)
+        found.left.update(missing.keys() - asked)
+        return found
+
     def _list_all(self, params: list[tuple[str, str]], seen: dict[str, Issue], merge: bool = False,
                   environment: str | None = None) -> bool:
         """Every issue of a listing into `seen`, and with `merge` into the state as `environment`'s;
         True when the cap cut it short."""
         cap = self._config.max_issues
-        for observed, issues, has_next in self._pages(params):
-            fresh = [issue for issue in issues if issue.id not in seen][:max(0, cap - len(seen))]
-            seen.update((issue.id, issue) for issue in fresh)  # keyset pages can overlap: each issue once
-            if merge:
-                with self._state.lock:
-                    self._state.merge(fresh, environment, observed)
-            if has_next and len(seen) >= cap:
-                log.warning("issue listing truncated at the cap", extra={"query": dict(params)["query"], "cap": cap})
-                return True
+
+        def list_scope(scope: Scope) -> bool:
+            if len(seen) >= cap:
+                return True  # reached in an earlier project: this one goes unlisted
+            for observed, issues, has_next in self._pages(params + scope.params()):
+                fresh = [issue for issue in issues if issue.id not in seen][:max(0, cap - len(seen))]
+                seen.update((issue.id, issue) for issue in fresh)  # keyset pages can overlap: each issue once
+                if merge:
+                    with self._state.lock:
+                        self._state.merge(fresh, environment, observed)
+                if has_next and len(seen) >= cap:
+                    return True
+            return False
+
+        if any(self._scopes.each(list_scope)):
+            log.warning("issue listing truncated at the cap", extra={"query": dict(params)["query"], "cap": cap})
+            return True
         return False
 
     # ---- the incremental pass
@@ -151,31 +174,30 @@ class IssuesPoller:
         state = self._state
         with state.lock:
             cutoff = (state.covered_until or started) - self._config.ingestion_grace
-        project_ids = self._project_ids()
-        for environment in self._config.environments or (None,):
+
+        def recent(scope: Scope, environment: str | None) -> None:
             listed = 0
-            for observed, issues, _ in self._pages(self._params(UNRESOLVED, "date", project_ids, environment)):
+            for observed, issues, _ in self._pages(self._params(UNRESOLVED, "date", environment) + scope.params()):
                 with state.lock:
                     state.merge(issues, environment, observed)
                 listed += len(issues)
                 # Newest first: once a page reaches past the cutoff, every later page is older still.
                 if not issues or min(seen_at(i) for i in issues) < cutoff or listed >= self._config.max_issues:
                     break
+
+        for environment in self._config.environments or (None,):
+            self._scopes.each(lambda scope: recent(scope, environment))
         with state.lock:
             state.covered_until = max(state.covered_until or started, started)
 
     # ---- shared
 
-    def _project_ids(self) -> list[str]:
-        return [p.id for p in self._directory.get()] if self._config.projects else ["-1"]
-
-    def _params(self, query: str, sort: str, project_ids: list[str], environment: str | None
-                ) -> list[tuple[str, str]]:
+    def _params(self, query: str, sort: str, environment: str | None) -> list[tuple[str, str]]:
+        """A listing's parameters but its projects, which the scope adds."""
         # sort=new pages by first seen, which never changes, so an issue getting events while a full
         # listing pages cannot jump pages; groupStatsPeriod= drops the unused sparkline.
         params = [("query", query), ("statsPeriod", self._config.issues_period), ("limit", "100"),
                   ("sort", sort), ("groupStatsPeriod", "")]
-        params += [("project", pid) for pid in project_ids]
         return params + ([("environment", environment)] if environment else [])
 
     def _pages(self, params: list[tuple[str, str]]) -> Iterator[tuple[float, list[Issue], bool]]:
