@@ -86,3 +86,17 @@ def test_a_forbidden_batch_is_split_not_an_auth_error(exporter, org, clock, beha
     assert total(e, "secret") == 0
     assert total(e) == 3
     assert sample(e, "sentry_issue_transitions_total", project="secret", level="error", transition="left") == 2
+
+
+def test_events_an_issue_got_just_before_it_was_resolved_still_count(exporter, org, clock):
+    issues = unresolved(org, clock, 3)
+    e = exporter()  # incremental passes between reconciliations
+    run(e, "issues")
+    clock.advance(60)
+    org.record_events(issues[0].id, 4, at=clock() - 5)
+    org.set_status(issues[0].id, "resolved")  # before any pass listed it again: no listing shows the 4
+    run(e, "issues")
+    assert e.run_reconciliation()  # its group= lookup finds it resolved, with its lifetime count
+    run(e, "issues")
+    assert sample(e, "sentry_issue_events_total", project="api", level="error") == 4
+    assert sample(e, "sentry_issue_transitions_total", **LEFT) == 1

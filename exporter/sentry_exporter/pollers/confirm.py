@@ -30,6 +30,7 @@ BATCH = 100  # ids per call: the listing's own page size, which keeps the reques
 class Confirmation:
     listed_from: float                              # when the listing started
     left: set[str] = field(default_factory=set)     # ids that really left
+    last: dict[str, Issue] = field(default_factory=dict)  # of those, the ones found (resolved, aged out): as found
     present: list[Issue] = field(default_factory=list)   # unresolved in the window: current observations
     answered: int = 0                               # issues the lookups found at all, in any status
 
@@ -77,10 +78,11 @@ def _lookup(client: SentryClient, org: str, ids: list[str], params: list[tuple[s
     result.answered += len(found)
     for issue_id in ids:
         issue, status = found.get(issue_id, (None, None))
-        if issue is None or status != "unresolved":
-            result.left.add(issue_id)   # absent (merged, deleted), resolved, ignored or archived
-        elif issue.last_seen is None or issue.last_seen < window_start:
-            result.left.add(issue_id)   # aged out of the window
-        else:
+        if issue is not None and status == "unresolved" and issue.last_seen is not None \
+                and issue.last_seen >= window_start:
             result.present.append(issue)
+            continue
+        result.left.add(issue_id)  # absent (merged, deleted), resolved, ignored, archived, or aged out
+        if issue is not None:
+            result.last[issue_id] = issue
 

@@ -95,12 +95,19 @@ class IssueState:
                     logged += 1
                     _log_transition(transition, issue, environment)
 
-    def depart(self, keys: Iterable[Key], now: float) -> None:
-        """Issues that left the unresolved set (confirmed, or aged out); call with the lock held."""
+    def depart(self, keys: Iterable[Key], now: float, last: dict[str, Issue] | None = None) -> None:
+        """Issues that left the unresolved set (confirmed, or aged out); call with the lock held. `last`:
+        their final observations by id, where a lookup found them (resolved, say): events an issue got
+        after the latest pass saw it, and before it left, still count."""
         for key in keys:
             kept = self.kept.pop(key, None)
             if kept is None:
                 continue
+            final = last.get(key[0]) if last else None
+            if final is not None and final.lifetime_events > kept.peak:
+                if self._count_events and self.baselined:
+                    self.events_total[_series(kept.issue, key[1])] += final.lifetime_events - kept.peak
+                kept.peak = final.lifetime_events
             self._gone[key] = (kept.peak, now)
             if self.baselined:
                 self.transitions[_series(kept.issue, key[1]) + ("left",)] += 1

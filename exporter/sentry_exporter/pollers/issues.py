@@ -121,7 +121,7 @@ class IssuesPoller:
         now = self._clock()
         with state.lock:
             state.merge(found.present, environment, now)
-            state.depart([(issue_id, environment) for issue_id in found.left], now)
+            state.depart([(issue_id, environment) for issue_id in found.left], now, found.last)
         if found.cut:
             log.warning("issue listing cut short by Sentry: missing issues are unresolved and seen in the window; "
                         "counts keep what the listing could not see",
