@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import statistics
 import time
 from collections import Counter
 
@@ -63,6 +64,12 @@ def count_error(m: dict, truth: dict, excuse_changes: bool) -> int:
     return int(sum(max(0, abs(got[k] - want[k]) - allowed[k]) for k in set(got) | set(want)))
 
 
+def pass_of(m: dict) -> tuple[float, float]:
+    """(start, duration) of the issues poller's latest successful run."""
+    return (total(m, "sentry_last_success_timestamp_seconds", poller="issues"),
+            total(m, "sentry_poll_duration_seconds", poller="issues"))
+
+
 def peak_rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -79,15 +86,18 @@ class Probe:
 
     def __init__(self, url: str, sim: str, kind: str, interval: float):
         self.kind, self.before = kind, self.SEEN[kind](metrics(url))
-        self.fired = time.monotonic()
+        self.fired, self.fired_at = time.monotonic(), time.time()
         requests.get(f"{sim}/_control/probe", params={"kind": kind}, timeout=10).raise_for_status()
         self.deadline = self.fired + 4 * interval
         self.latency: float | None = None
+        self.waited = self.ran = math.nan  # until the pass that showed it started, and that pass's run
 
     def check(self, m: dict) -> bool:
         """True once seen (or given up on: latency stays None)."""
         if self.SEEN[self.kind](m) > self.before:
             self.latency = time.monotonic() - self.fired
+            started, self.ran = pass_of(m)
+            self.waited = started - self.fired_at
             return True
         return time.monotonic() > self.deadline
 
@@ -111,9 +121,9 @@ def steady(issues: int, mode: str, scale: float, reconciliations: int = 2) -> di
         calls0, others0 = total(m, "sentry_api_requests_total", endpoint="issues"), _others(m)
         left0 = total(m, "sentry_issue_transitions_total", transition="left")
         requests.get(f"{sim}/_control/live", params={"action": "start"}, timeout=10).raise_for_status()
-        t0 = time.monotonic()
+        t0, t0_wall = time.monotonic(), time.time()
         last = total(m, "sentry_issues_reconciled_timestamp_seconds")
-        after, between, probes, done, cut_error = [], [], [], 0, math.nan
+        after, between, probes, done, cut_error, passes = [], [], [], 0, math.nan, set()
         kinds = itertools.cycle(("new", "regression", "burst"))
         probe: Probe | None = None
         cut_phase = 0  # 0: before, 1: this reconciliation's listing is cut in half, 2: after
@@ -135,8 +145,9 @@ def steady(issues: int, mode: str, scale: float, reconciliations: int = 2) -> di
             elif time.monotonic() >= next_sample:
                 between.append(count_error(m, _truth(sim, time.time()), excuse_changes=False))
                 next_sample += interval
+            passes.add(pass_of(m))
             if probe is not None and probe.check(m):
-                probes.append((probe.kind, probe.latency))
+                probes.append((probe.kind, probe.latency, probe.waited, probe.ran))
                 probe = None
             if probe is None:
                 probe = Probe(url, sim, next(kinds), max(interval, full_poll if not reconcile else interval))
@@ -159,8 +170,11 @@ def steady(issues: int, mode: str, scale: float, reconciliations: int = 2) -> di
             "mode": mode, "issues": issues, "scale": scale, "intervals": elapsed / interval,
             "calls_per_interval": calls / (elapsed / interval), "floor": math.ceil(issues / 100),
             "others_per_interval": others / (elapsed / interval),
-            "fresh_max": max((lat for _, lat in probes if lat is not None), default=math.nan) / interval,
-            "probes": len(probes), "unseen": [kind for kind, lat in probes if lat is None],
+            "fresh_max": max((lat for _, lat, _, _ in probes if lat is not None), default=math.nan) / interval,
+            "slowest": [x / interval for x in max(((lat, w, d) for _, lat, w, d in probes if lat is not None),
+                                                  default=(math.nan,) * 3)],
+            "pass_seconds": sorted(d for started, d in passes if started >= t0_wall) or [math.nan],
+            "probes": len(probes), "unseen": [kind for kind, lat, _, _ in probes if lat is None],
             "error_after": max(after, default=math.nan), "reconciliations": done, "cut_error": cut_error,
             "error_between": (sum(between) / len(between), max(between)) if between else (math.nan, math.nan),
             "rss_mb": peak_rss_mb(exporter.pid), "rate_limited": int(total(m, "sentry_api_requests_total", code="429")),
@@ -178,14 +192,18 @@ def _truth(sim: str, since: float) -> dict:
 
 
 HEADER = ("| mode | unresolved issues | time scale | intervals | issues calls / interval | ⌈U/100⌉ | calls ÷ ⌈U/100⌉ "
-          "| other calls / interval | slowest probe (intervals) | count error after reconciliation | after the cut one "
+          "| other calls / interval | slowest probe (intervals): wait + pass | issues passes, median / max (intervals) "
+          "| count error after reconciliation | after the cut one "
           "| count error between (mean / max) | peak RSS (MB) | 429s | double-counted events | missed events | phantom lefts |")
 
 
 def row(r: dict) -> str:
     mean, worst = r["error_between"]
+    interval = INTERVAL / r["scale"]
     return (f"| {r['mode']} | {r['issues']:,} | {r['scale']:g}× | {r['intervals']:.0f} | {r['calls_per_interval']:.1f} "
             f"| {r['floor']} | {r['calls_per_interval'] / r['floor']:.2f} | {r['others_per_interval']:.1f} "
-            f"| {r['fresh_max']:.2f} ({r['probes']} probes, unseen: {', '.join(r['unseen']) or 'none'}) "
+            f"| {r['fresh_max']:.2f}: {r['slowest'][1]:.2f} + {r['slowest'][2]:.2f} ({r['probes']} probes, "
+            f"unseen: {', '.join(r['unseen']) or 'none'}) "
+            f"| {statistics.median(r['pass_seconds']) / interval:.2f} / {r['pass_seconds'][-1] / interval:.2f} "
             f"| {r['error_after']:.0f} ({r['reconciliations']} listings) | {r['cut_error']:.0f} | {mean:.1f} / {worst} | {r['rss_mb']:.0f} "
             f"| {r['rate_limited']} | {r['double']:.0f} | {r['missed']:.0f} | {r['phantom_left']:.0f} |")
