@@ -53,6 +53,7 @@ class Exporter:
         directory = ProjectDirectory(self.client, config.org, config.projects, config.projects_refresh, clock)
         filtered = bool(config.projects)
         self.issues = IssuesPoller(self.client, config, directory, clock)
+        self.issues.publish = lambda result: self.store.publish("issues", result)
         self.jobs = [
             Scheduled(self.issues, config.poll_interval),
             Scheduled(StatsPoller(self.client, config.org, directory, config.billing_day, filtered, clock),

@@ -84,6 +84,14 @@ class SnapshotStore:
                 results = replace(results, **{poller: result})
             self._snapshot = Snapshot(MappingProxyType({**before.pollers, poller: state}), results)
 
+    def publish(self, poller: str, result: object) -> None:
+        """Data a run shows before it ends (an issues pass's newest pages): the result only. The run's
+        outcome, duration and last success are recorded when it ends."""
+        with self._lock:
+            before = self._snapshot
+            if getattr(before.results, poller) is not None:  # after a first success only: never half a baseline
+                self._snapshot = replace(before, results=replace(before.results, **{poller: result}))
+
     def record_unsupported(self, poller: str, reason: str, duration: float, trace_id: str | None = None) -> None:
         """A run that found this Sentry cannot serve the poller: its data is gone, not stale, until a
         later run succeeds (a plan upgrade, a newer version)."""

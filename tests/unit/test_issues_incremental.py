@@ -175,3 +175,24 @@ def test_a_reconciliation_overlapping_passes_neither_loses_nor_double_counts(exp
     run(e, "issues")
     assert events_total(e) == added
     assert counts(e) == truth(org, clock)
+
+
+def test_news_reaches_metrics_a_page_at_a_time_before_the_pass_ends(exporter, org, clock):
+    issues = populate(org, clock)
+    e = exporter()
+    run(e, "issues")
+    clock.advance(60)
+    for issue in issues[:150]:  # news on two pages
+        org.record_events(issue.id, 1, at=clock() - 30)
+    fresh = org.create_issue("api", level="error")  # the newest: on the first page
+    org.record_events(fresh.id, 1, at=clock() - 1)
+    publish = e.store.publish
+
+    def publish_then_fail(poller, result):  # the first page of news is out: every later page fails
+        publish(poller, result)
+        exporter.server.faults.set(status=500, endpoint="issues")
+
+    e.store.publish = publish_then_fail
+    assert not e.run_poller(e.issues)
+    assert sample(e, "sentry_poll_success", poller="issues") == 0
+    assert transitions(e, "new") == 1  # shown when its page came, though the pass then failed

@@ -6,7 +6,9 @@
 - An incremental pass every SENTRY_POLL_INTERVAL_SECONDS lists sort=date (last seen, newest first)
   and stops at the first page that reaches back past the previous pass's start minus
   SENTRY_INGESTION_GRACE_SECONDS: a new issue's first event is also its last seen, so this one
-  listing sees new issues, regressions and event growth, at a page or two a minute.
+  listing sees new issues, regressions and event growth, at a page or two a minute. Each page of
+  news (issues last seen since the previous pass started) is published at once, so news reaches
+  /metrics a page after the pass starts, not after the grace's pages too.
 
 Both merge into issue_state.IssueState, under its lock, a page at a time; the counts, the top N,
 the transitions and the event counters come from it. Without SENTRY_ENVIRONMENTS event growth comes
@@ -16,11 +18,13 @@ from Discover (environment_events.py), since a lifetime count is global.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from typing import Callable, Iterator
 
 from ..cardinality import cap_issues, cap_top
@@ -36,6 +40,7 @@ from .issue_state import IssueState
 log = logging.getLogger(__name__)
 
 UNRESOLVED = "is:unresolved"
+_RANK = attrgetter("events", "id")  # the top N: most events, ties by id
 DAY = 86400.0
 __all__ = ["Issue", "IssuesPoller", "IssuesResult"]
 
@@ -67,6 +72,8 @@ class IssuesPoller:
         self._environment_events = EnvironmentEvents(client, config.org, directory, bool(config.projects),
                                                      config.environments) if config.environments else None
         self._reconciling = threading.Lock()  # one reconciliation at a time
+        self._environment_totals: dict[tuple[str, str, str], int] | None = None  # the latest, for publish()
+        self.publish: Callable[[IssuesResult], None] | None = None  # the app's: data before the pass ends
 
     def poll(self) -> IssuesResult:
         started = self._clock()
@@ -74,8 +81,9 @@ class IssuesPoller:
             self.reconcile(wait=True)  # at start (a restart starts with a full listing), or every poll when asked
         else:
             self._incremental(started)
-        events = self._environment_events.totals(started) if self._environment_events else None
-        return self._result(started, events)
+        if self._environment_events:
+            self._environment_totals = self._environment_events.totals(started)
+        return self._result(started, self._environment_totals)
 
     # ---- the full listing
 
@@ -173,7 +181,8 @@ class IssuesPoller:
     def _incremental(self, started: float) -> None:
         state = self._state
         with state.lock:
-            cutoff = (state.covered_until or started) - self._config.ingestion_grace
+            previous = state.covered_until or started
+        cutoff = previous - self._config.ingestion_grace
 
         def recent(scope: Scope, environment: str | None) -> None:
             listed = 0
@@ -181,6 +190,8 @@ class IssuesPoller:
                 with state.lock:
                     state.merge(issues, environment, observed)
                 listed += len(issues)
+                if self.publish and issues and max(seen_at(i) for i in issues) >= previous:
+                    self.publish(self._result(observed, self._environment_totals))  # news: show it now
                 # Newest first: once a page reaches past the cutoff, every later page is older still.
                 if not issues or min(seen_at(i) for i in issues) < cutoff or listed >= self._config.max_issues:
                     break
@@ -235,7 +246,7 @@ class IssuesPoller:
         if self._config.environments:
             # Lifetime counts are global: per-environment events come from Discover, or not at all.
             events_total = {**events_total, **environment_events} if environment_events is not None else {}
-        top = self._top(per_issue.values())
+        top = self._top(list(per_issue.values()))
         new_24h = Counter(i.project for i in per_issue.values() if i.first_seen and i.first_seen >= now - DAY)
         folded, dropped = cap_issues(dict(counts), self._config.max_issue_series)
         top, dropped_top = cap_top(top, self._config.max_issue_series)
@@ -245,11 +256,14 @@ class IssuesPoller:
             assignees={i.short_id: i.assignee for i in per_issue.values()}, dropped={**dropped, **dropped_top},
             reconciled_at=reconciled_at)
 
-    def _top(self, issues) -> list[Issue]:
+    def _top(self, issues: list[Issue]) -> list[Issue]:
         """The N issues with the most events; a short id seen twice (against the contract) is kept once."""
+        n = self._config.top_issues
+        ranked = heapq.nlargest(n, issues, key=_RANK)  # a 50,000-issue sort costs 150 ms; this a third of it
         top, seen = [], set()
-        for issue in sorted(issues, key=lambda i: (i.events, i.id), reverse=True):
-            if len(top) == self._config.top_issues:
+        for issue in ranked if len({(i.short_id, i.project) for i in ranked}) == len(ranked) \
+                else sorted(issues, key=_RANK, reverse=True):
+            if len(top) == n:
                 break
             if (issue.short_id, issue.project) in seen:
                 self._client.stats.count_malformed("issues")
