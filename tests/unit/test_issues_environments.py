@@ -75,3 +75,34 @@ def test_an_older_sentry_without_dataset_errors_is_asked_without_it(exporter, or
     run(e, "issues")
     assert (events(e, "production"), events(e, "staging")) == (0, 3)
     assert len(simulators[0].requests("events", status=400)) == 1  # remembered
+
+
+def test_an_environment_sentry_does_not_know_yet_counts_nothing_until_it_does(exporter, org, clock, caplog):
+    issue = org.create_issue("api", substatus="ongoing")
+    org.record_events(issue.id, 2, at=clock() - 600, environment="production")  # no staging event, ever
+    e = exporter(environments=ENVIRONMENTS, reconcile_interval=0)
+    with caplog.at_level(logging.WARNING):
+        run(e, "issues")
+        clock.advance(60)
+        run(e, "issues")
+    said = [r for r in caplog.records if "does not know the environment" in r.getMessage()]
+    assert len(said) == 1 and "'staging'" in said[0].getMessage()
+    assert sample(e, "sentry_issues", project="api", level="error", substatus="ongoing", priority="high",
+                  assignee="unassigned", environment="production") == 1
+    clock.advance(60)
+    org.record_events(issue.id, 3, at=clock() - 10, environment="staging")  # staging's first event
+    run(e, "issues")
+    clock.advance(60)
+    org.record_events(issue.id, 4, at=clock() - 10, environment="staging")
+    run(e, "issues")
+    assert sample(e, "sentry_issues", project="api", level="error", substatus="ongoing", priority="high",
+                  assignee="unassigned", environment="staging") == 1
+    assert (events(e, "production"), events(e, "staging")) == (0, 3 + 4)
+
+
+def test_every_environment_unknown_fails_the_poll_with_one_clear_line(exporter, org, clock, caplog):
+    org.create_issue("api", substatus="ongoing")
+    e = exporter(environments=("prod", "stage"), reconcile_interval=0)
+    with caplog.at_level(logging.WARNING, logger="sentry_exporter.app"):
+        assert not e.run_poller(e.issues)
+    assert any("every environment in SENTRY_ENVIRONMENTS (prod, stage)" in r.getMessage() for r in caplog.records)

@@ -38,17 +38,16 @@ Series = tuple[str, str, str]   # (project, level, environment)
 
 
 class EnvironmentEvents:
-    def __init__(self, client: SentryClient, org: str, directory: ProjectDirectory, filtered: bool,
-                 environments: tuple[str, ...]):
+    def __init__(self, client: SentryClient, org: str, directory: ProjectDirectory, filtered: bool):
         self._discover, self._stats = Discover(client, org, directory, filtered), client.stats
-        self._environments = environments
         self._frozen: Counter[Series] = Counter()
         self._frozen_until: float | None = None
         self._last: dict[Series, int] = {}
         self.supported = True
 
-    def totals(self, now: float) -> dict[Series, int] | None:
-        """Events since the first call, per series; None when Discover is not available."""
+    def totals(self, now: float, environments: tuple[str, ...]) -> dict[Series, int] | None:
+        """Events since the first call, per series, of the `environments` Sentry knows (Discover answers
+        404 when any one is unknown); None when Discover is not available."""
         if not self.supported:
             return None
         if self._frozen_until is None:
@@ -56,10 +55,10 @@ class EnvironmentEvents:
         try:
             if now - self._frozen_until >= 2 * LAG_HORIZON:
                 step = self._frozen_until + LAG_HORIZON
-                self._frozen.update(self._count(self._frozen_until, step))
+                self._frozen.update(self._count(self._frozen_until, step, environments))
                 self._frozen_until = step
             # Up to the next whole second: the open range is asked for again anyway, so nothing counts twice.
-            current = self._frozen + self._count(self._frozen_until, float(math.ceil(now)))
+            current = self._frozen + self._count(self._frozen_until, float(math.ceil(now)), environments)
         except Unsupported:
             self.supported = False
             log.warning("per-environment event counts need Discover, which this organization's plan or "
@@ -70,16 +69,18 @@ class EnvironmentEvents:
         self._last = {key: max(current.get(key, 0), self._last.get(key, 0)) for key in {*current, *self._last}}
         return dict(self._last)
 
-    def _count(self, start: float, end: float) -> Counter[Series]:
-        if end <= start:
+    def _count(self, start: float, end: float, environments: tuple[str, ...]) -> Counter[Series]:
+        if end <= start or not environments:  # none: Discover would count every environment
             return Counter()
-        return sum(self._discover.scopes.each(lambda scope: self._count_scope(scope, start, end)), Counter())
+        return sum(self._discover.scopes.each(lambda scope: self._count_scope(scope, start, end, environments)),
+                   Counter())
 
-    def _count_scope(self, scope: Scope, start: float, end: float) -> Counter[Series]:
+    def _count_scope(self, scope: Scope, start: float, end: float, environments: tuple[str, ...]
+                     ) -> Counter[Series]:
         totals: Counter[Series] = Counter()
         params = [("field", "project"), ("field", "environment"), ("field", "level"), ("field", "count()"),
                   ("sort", "-count()"), ("per_page", "100"), ("start", _iso(start)), ("end", _iso(end))]
-        params += [("environment", e) for e in self._environments] + scope.params()
+        params += [("environment", e) for e in environments] + scope.params()
         for rows in self._discover.pages(params, "", MAX_PAGES):
             for row in rows:
                 series, events = _row(row)

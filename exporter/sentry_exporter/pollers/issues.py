@@ -8,7 +8,8 @@
   SENTRY_INGESTION_GRACE_SECONDS: a new issue's first event is also its last seen, so this one
   listing sees new issues, regressions and event growth, at a page or two a minute. Each page of
   news (issues last seen since the previous pass started) is published at once, so news reaches
-  /metrics a page after the pass starts, not after the grace's pages too.
+  /metrics a page after the pass starts, not after the grace's pages too (without SENTRY_ENVIRONMENTS,
+  whose event counters come from Discover once the listing is done).
 
 Both merge into issue_state.IssueState, under its lock, a page at a time; the counts, the top N,
 the transitions and the event counters come from it. Without SENTRY_ENVIRONMENTS event growth comes
@@ -25,13 +26,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from operator import attrgetter
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
 from ..cardinality import cap_issues, cap_top
 from ..config import Config
 from ..directory import ProjectDirectory, ProjectScopes, Scope
 from ..sentry.client import SentryClient
-from ..sentry.errors import MalformedResponse, SentryError
+from ..sentry.errors import MalformedResponse, NotFound, SentryError
 from .confirm import Confirmation, confirm
 from .environment_events import EnvironmentEvents
 from .issue import Issue, parse_issue, seen_at, window_seconds
@@ -40,6 +41,7 @@ from .issue_state import IssueState
 log = logging.getLogger(__name__)
 
 UNRESOLVED = "is:unresolved"
+T = TypeVar("T")
 _RANK = attrgetter("events", "id")  # the top N: most events, ties by id
 DAY = 86400.0
 __all__ = ["Issue", "IssuesPoller", "IssuesResult"]
@@ -69,10 +71,10 @@ class IssuesPoller:
         self._state = IssueState(count_lifetime_events=not config.environments)
         self._period = window_seconds(config.issues_period)
         self._scopes = ProjectScopes(directory, bool(config.projects), "issues")
-        self._environment_events = EnvironmentEvents(client, config.org, directory, bool(config.projects),
-                                                     config.environments) if config.environments else None
+        self._environment_events = EnvironmentEvents(client, config.org, directory, bool(config.projects)) \
+            if config.environments else None
         self._reconciling = threading.Lock()  # one reconciliation at a time
-        self._environment_totals: dict[tuple[str, str, str], int] | None = None  # the latest, for publish()
+        self._unknown_environments: set[str] = set()  # named in SENTRY_ENVIRONMENTS, not known to Sentry yet
         self.publish: Callable[[IssuesResult], None] | None = None  # the app's: data before the pass ends
 
     def poll(self) -> IssuesResult:
@@ -81,9 +83,11 @@ class IssuesPoller:
             self.reconcile(wait=True)  # at start (a restart starts with a full listing), or every poll when asked
         else:
             self._incremental(started)
+        events = None
         if self._environment_events:
-            self._environment_totals = self._environment_events.totals(started)
-        return self._result(started, self._environment_totals)
+            known = tuple(e for e in self._config.environments if e not in self._unknown_environments)
+            events = self._environment_events.totals(started, known)
+        return self._result(started, events)
 
     # ---- the full listing
 
@@ -94,8 +98,10 @@ class IssuesPoller:
             return
         try:
             started = self._clock()
-            truncated = {_listing_name(env): self._reconcile_listing(env, started)
+            truncated = {_listing_name(env): self._in_environment(env, lambda: self._reconcile_listing(env, started),
+                                                                  False)
                          for env in self._config.environments or (None,)}
+            self._check_environments()
             query_counts: Counter[tuple[str, str]] = Counter()
             for named in self._config.queries:
                 seen: dict[str, Issue] = {}
@@ -183,6 +189,9 @@ class IssuesPoller:
         with state.lock:
             previous = state.covered_until or started
         cutoff = previous - self._config.ingestion_grace
+        # Not with SENTRY_ENVIRONMENTS: their event counters come from Discover after the listing, and a
+        # new issue must not show before its events do.
+        early = self.publish is not None and self._environment_events is None
 
         def recent(scope: Scope, environment: str | None) -> None:
             listed = 0
@@ -190,18 +199,44 @@ class IssuesPoller:
                 with state.lock:
                     state.merge(issues, environment, observed)
                 listed += len(issues)
-                if self.publish and issues and max(seen_at(i) for i in issues) >= previous:
-                    self.publish(self._result(observed, self._environment_totals))  # news: show it now
+                if early and issues and max(seen_at(i) for i in issues) >= previous:
+                    self.publish(self._result(observed, None))  # news: show it now
                 # Newest first: once a page reaches past the cutoff, every later page is older still.
                 if not issues or min(seen_at(i) for i in issues) < cutoff or listed >= self._config.max_issues:
                     break
 
         for environment in self._config.environments or (None,):
-            self._scopes.each(lambda scope: recent(scope, environment))
+            self._in_environment(environment, lambda: self._scopes.each(lambda scope: recent(scope, environment)), [])
+        self._check_environments()
         with state.lock:
             state.covered_until = max(state.covered_until or started, started)
 
     # ---- shared
+
+    def _in_environment(self, environment: str | None, listing: Callable[[], T], nothing: T) -> T:
+        """listing() of one environment (None: all at once, without SENTRY_ENVIRONMENTS). Sentry answers 404
+        for an environment it does not know (`api/helpers/environments.py` raises ResourceDoesNotExist),
+        as it does until an event comes from it: such a one has no issues, said once."""
+        try:
+            result = listing()
+        except NotFound as e:
+            if environment is None or e.bare:
+                raise
+            if environment not in self._unknown_environments:
+                log.warning("Sentry does not know the environment %r of SENTRY_ENVIRONMENTS (HTTP 404): no event "
+                            "has come from it yet, or the name is wrong; it counts no issues until it exists",
+                            environment, extra={"poller": "issues", "environment": environment})
+            self._unknown_environments.add(environment)
+            return nothing
+        if environment is not None:
+            self._unknown_environments.discard(environment)
+        return result
+
+    def _check_environments(self) -> None:
+        """A 404 for every environment is more likely a wrong org, or every name wrong: the poll fails."""
+        if self._config.environments and self._unknown_environments >= set(self._config.environments):
+            raise SentryError("issues", f"Sentry answered 404 for every environment in SENTRY_ENVIRONMENTS "
+                                        f"({', '.join(self._config.environments)}): check SENTRY_ORG and the names", 404)
 
     def _params(self, query: str, sort: str, environment: str | None) -> list[tuple[str, str]]:
         """A listing's parameters but its projects, which the scope adds."""
