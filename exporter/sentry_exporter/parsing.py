@@ -7,7 +7,7 @@ short, and a sample value must be a finite number a float can hold.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 MAX_LABEL_LENGTH = 300   # longer titles, names or tag values are cut: a label is not a document
@@ -44,6 +44,11 @@ def number(value: Any) -> float | None:
     except OverflowError:  # an int beyond float range
         return None
     return value if math.isfinite(value) else None
+
+
+def iso_time(epoch: float, fraction: bool = False) -> str:
+    """Epoch seconds as the UTC ISO 8601 `start`/`end` Sentry reads; with `fraction`, to the microsecond."""
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S" + (".%fZ" if fraction else "Z"))
 
 
 def parse_time(value: Any) -> float | None:

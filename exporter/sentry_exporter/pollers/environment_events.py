@@ -21,10 +21,9 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from datetime import datetime, timezone
 
 from ..directory import ProjectDirectory, Scope
-from ..parsing import count, label
+from ..parsing import count, iso_time, label
 from ..sentry.client import SentryClient
 from . import Unsupported
 from .discover import Discover
@@ -79,7 +78,7 @@ class EnvironmentEvents:
                      ) -> Counter[Series]:
         totals: Counter[Series] = Counter()
         params = [("field", "project"), ("field", "environment"), ("field", "level"), ("field", "count()"),
-                  ("sort", "-count()"), ("per_page", "100"), ("start", _iso(start)), ("end", _iso(end))]
+                  ("sort", "-count()"), ("per_page", "100"), ("start", iso_time(start)), ("end", iso_time(end))]
         params += [("environment", e) for e in environments] + scope.params()
         for rows in self._discover.pages(params, "", MAX_PAGES):
             for row in rows:
@@ -100,6 +99,3 @@ def _row(row: object) -> tuple[Series | None, int]:
         return None, 0
     return (project, label(row.get("level"), "unknown"), environment), events
 
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from ..directory import ProjectDirectory
-from ..parsing import count, label
+from ..parsing import count, iso_time, label
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse
 
@@ -48,9 +48,6 @@ def billing_period_start(now: float, billing_day: int) -> float:
         ((t.year, t.month - 1) if t.month > 1 else (t.year - 1, 12))
     return datetime(year, month, billing_day, tzinfo=timezone.utc).timestamp()
 
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class StatsPoller:
@@ -113,7 +110,7 @@ class StatsPoller:
 
     def _query(self, start: float, end: float, projects: list[str] | None) -> list[Any]:
         params = [("field", "sum(quantity)"), ("groupBy", "project"), ("groupBy", "category"),
-                  ("groupBy", "outcome"), ("interval", "1h"), ("start", _iso(start)), ("end", _iso(end - 1))]
+                  ("groupBy", "outcome"), ("interval", "1h"), ("start", iso_time(start)), ("end", iso_time(end - 1))]
         params += [("project", p) for p in projects or ()]
         body = self._client.get_json("stats_v2", f"organizations/{self._org}/stats_v2/", params)
         groups = body.get("groups") if isinstance(body, dict) else None
@@ -123,8 +120,8 @@ class StatsPoller:
         answered = _epoch(body.get("end"))
         if answered is not None and answered != end:
             self._client.stats.count_malformed("stats_v2")
-            raise MalformedResponse("stats_v2", f"asked for hours up to {_iso(end)}, answered up to "
-                                                f"{_iso(answered)}: the totals would not be exact")
+            raise MalformedResponse("stats_v2", f"asked for hours up to {iso_time(end)}, answered up to "
+                                                f"{iso_time(answered)}: the totals would not be exact")
         return groups
 
     def _parse(self, groups: list[Any]) -> Counter[tuple[str, str, str]]:

@@ -18,14 +18,12 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
-from ..parsing import count, label
+from ..parsing import count, iso_time, label, parse_time
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse, SentryError
 from . import unsupported_endpoint
-from ..parsing import parse_time
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +98,8 @@ class UptimeResultsPoller:
 
     def _outcomes(self, start: float, end: float) -> Counter:
         rows = self._query([*KEY, "check_status", "count()"],
-                           [("start", _iso(start)), ("end", _iso(end - 0.001)), ("sort", "-count()")])
+                           [("start", iso_time(start, fraction=True)), ("end", iso_time(end - 0.001, fraction=True)),
+                            ("sort", "-count()")])
         if len(rows) >= 100:
             log.warning("uptime_results: 100 groups in one window; counts of the rest are lost",
                         extra={"poller": self.name})
@@ -117,7 +116,8 @@ class UptimeResultsPoller:
     def _latest_checks(self, end: float) -> dict[tuple[str, str, str], LatestCheck]:
         start = end - LATEST_WINDOW
         rows = self._query([*KEY, "check_status", "check_duration_us", "incident_status", "timestamp"],
-                           [("start", _iso(start)), ("end", _iso(end)), ("sort", "-timestamp")])
+                           [("start", iso_time(start, fraction=True)), ("end", iso_time(end, fraction=True)),
+                            ("sort", "-timestamp")])
         latest: dict[tuple[str, str, str], LatestCheck] = {}
         for row in rows:  # newest first
             key = _key(row)
@@ -140,6 +140,3 @@ def _key(row: Any) -> tuple[str, str, str] | None:
         return None
     return project, label(row.get("environment"), "none"), url
 
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
