@@ -11,7 +11,7 @@ from ..config import Config
 from ..pollers.environment_events import LAG_HORIZON
 from ..pollers.issues import IssuesResult
 from ..snapshot import Snapshot
-from .family import CACHED, filled, gauge
+from .family import add_known, cached, filled, gauge, info
 
 ISSUE_LABELS = ["project", "level", "substatus", "priority", "assignee"]
 PER_ISSUE_HELP = {
@@ -29,8 +29,7 @@ def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
     yield from _counts(r, config)
     yield from _top(r)
     env = ["environment"] if r.by_environment else []
-    yield filled(GaugeMetricFamily("sentry_issues_new_24h", "Unresolved issues first seen in the last 24h." + CACHED,
-                                   labels=["project"]), r.new_24h)
+    yield filled(cached("sentry_issues_new_24h", "Unresolved issues first seen in the last 24h.", ["project"]), r.new_24h)
     yield filled(CounterMetricFamily(
         "sentry_issue_transitions", "Issue lifecycle changes seen between polls since the exporter started: "
         "new, regressed, escalating, or left (the unresolved set: resolved, archived, merged or aged out).",
@@ -49,18 +48,18 @@ def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
                     "merges, assignment and priority changes of issues without new events are not yet seen.",
                     r.reconciled_at)
     if config.queries:
-        yield filled(GaugeMetricFamily("sentry_query_issues", "Issues matching a named query from the config file."
-                                       + CACHED, labels=["query", "project"]), r.query_counts)
+        yield filled(cached("sentry_query_issues", "Issues matching a named query from the config file.",
+                            ["query", "project"]), r.query_counts)
 
 
 def _counts(r: IssuesResult, config: Config) -> Iterator[Metric]:
     note = " With SENTRY_ENVIRONMENTS, an issue seen in several environments counts once in each." \
         if r.by_environment else ""
-    yield filled(GaugeMetricFamily(
+    yield filled(cached(
         "sentry_issues", f"Unresolved issues with events in the last {config.issues_period} "
         "(SENTRY_ISSUES_PERIOD), as Sentry's own search counts them." + note
-        + f" Beyond SENTRY_MAX_ISSUE_SERIES series, the least frequent assignees count as assignee=\"{OTHER}\"."
-        + CACHED, labels=ISSUE_LABELS + (["environment"] if r.by_environment else [])), r.counts)
+        + f" Beyond SENTRY_MAX_ISSUE_SERIES series, the least frequent assignees count as assignee=\"{OTHER}\".",
+        ISSUE_LABELS + (["environment"] if r.by_environment else [])), r.counts)
     yield filled(GaugeMetricFamily("sentry_issues_truncated",
                                    "1 when the latest full listing was short: SENTRY_MAX_ISSUES cut it (counts are then low), "
                                    "or Sentry's search ended early (counts keep what it could not see).",
@@ -69,17 +68,11 @@ def _counts(r: IssuesResult, config: Config) -> Iterator[Metric]:
 
 def _top(r: IssuesResult) -> Iterator[Metric]:
     for name, help_text in PER_ISSUE_HELP.items():
-        family = GaugeMetricFamily(name, f"{help_text} Only the top SENTRY_TOP_ISSUES issues by events." + CACHED,
-                                   labels=["issue", "project"])
+        family = cached(name, f"{help_text} Only the top SENTRY_TOP_ISSUES issues by events.", ["issue", "project"])
         for issue in r.top:
-            value = getattr(issue, PER_ISSUE[name])
-            if value is not None:
-                family.add_metric([issue.short_id, issue.project], value)
+            add_known(family, [issue.short_id, issue.project], getattr(issue, PER_ISSUE[name]))
         yield family
-    info = GaugeMetricFamily("sentry_issue_info", "Descriptive labels of a top issue; always 1.",
-                             labels=["issue", "project", "title", "culprit", "level", "substatus", "priority",
-                                     "assignee", "permalink"])
-    for i in r.top:
-        info.add_metric([i.short_id, i.project, i.title, i.culprit, i.level, i.substatus, i.priority,
-                         i.assignee, i.permalink], 1)
-    yield info
+    yield info("sentry_issue_info", "Descriptive labels of a top issue; always 1.",
+               ["issue", "project", "title", "culprit", "level", "substatus", "priority", "assignee", "permalink"],
+               ([i.short_id, i.project, i.title, i.culprit, i.level, i.substatus, i.priority, i.assignee, i.permalink]
+                for i in r.top))
