@@ -44,11 +44,15 @@ class IssueState:
         self._gone: dict[Key, tuple[int, float]] = {}   # departed: (peak lifetime count, when)
         self.transitions: Counter[tuple[str, ...]] = Counter()
         self.events_total: Counter[tuple[str, ...]] = Counter()
-        self.baselined = False              # a full listing has set the baseline: transitions count from now
         self.covered_until: float | None = None   # start of the latest successful pass
         self.reconciled_at: float | None = None   # start of the latest complete reconciliation
         self.truncated: dict[str, bool] = {}
         self.query_counts: dict[tuple[str, str], int] = {}
+
+    @property
+    def baselined(self) -> bool:
+        """A full listing has set the baseline: transitions and events count from then on."""
+        return self.reconciled_at is not None
 
     def merge(self, issues: Iterable[Issue], environment: str | None, observed: float) -> None:
         """What one page showed. Call with the lock held."""

@@ -110,7 +110,7 @@ class IssuesPoller:
             with self._state.lock:
                 state = self._state
                 state.truncated, state.query_counts = truncated, dict(query_counts)
-                state.baselined, state.reconciled_at = True, started
+                state.reconciled_at = started
                 state.covered_until = max(state.covered_until or started, started)
         finally:
             self._reconciling.release()
