@@ -40,10 +40,6 @@ def monitors(request: Request) -> Response:
     return paged(request, page, [monitor_json(org, m, environments) for m in page.items])
 
 
-def monitor(request: Request) -> Response:
-    return Response(monitor_json(request.org, _monitor(request), selected_environments(request)))
-
-
 def checkins(request: Request) -> Response:
     found = _monitor(request)
     per_page, cursor = parse_paging(request.params)

@@ -36,15 +36,6 @@ def detectors(request: Request) -> Response:
     return paged(request, page, page.items)
 
 
-def detector(request: Request) -> Response:
-    if request.behaviour.detectors_status:
-        raise ApiError(request.behaviour.detectors_status, _refusal(request.behaviour.detectors_status))
-    for item in _all(request.org):
-        if item["id"] == request.path_args["detector"]:
-            return Response(item)
-    raise ApiError(404, NOT_FOUND)
-
-
 def _refusal(status: int) -> str:
     return NOT_FOUND if status == 404 else "You do not have permission to perform this action."
 

@@ -34,10 +34,8 @@ ROUTES: list[tuple[str, re.Pattern, Callable]] = [
     ("sessions", re.compile(_ORG + "sessions/$"), api_releases.sessions),
     ("deploys", re.compile(_ORG + "releases/(?P<version>[^/]+)/deploys/$"), api_releases.deploys),
     ("monitors", re.compile(_ORG + "monitors/$"), api_crons.monitors),
-    ("monitor", re.compile(_ORG + "monitors/(?P<monitor>[^/]+)/$"), api_crons.monitor),
     ("checkins", re.compile(_ORG + "monitors/(?P<monitor>[^/]+)/checkins/$"), api_crons.checkins),
     ("detectors", re.compile(_ORG + "detectors/$"), api_detectors.detectors),
-    ("detector", re.compile(_ORG + "detectors/(?P<detector>[0-9]+)/$"), api_detectors.detector),
 ]
 CONCURRENT_LIMIT = 25  # sentry.io reports 25 in a third-party capture (UNVERIFIED in the contract)
 # Org auth tokens carry only org:ci; of these endpoints only the releases list and a release's deploys
