@@ -29,7 +29,8 @@ def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
     yield from _counts(r, config)
     yield from _top(r)
     env = ["environment"] if r.by_environment else []
-    yield filled(cached("sentry_issues_new_24h", "Unresolved issues first seen in the last 24h.", ["project"]), r.new_24h)
+    yield filled(cached("sentry_issues_new_24h", "Unresolved issues first seen in the last 24h.", ["project"]),
+                 r.new_24h)
     yield filled(CounterMetricFamily(
         "sentry_issue_transitions", "Issue lifecycle changes seen between polls since the exporter started: "
         "new, regressed, escalating, or left (the unresolved set: resolved, archived, merged or aged out).",

@@ -294,7 +294,7 @@ class IssuesPoller:
     def _top(self, issues: list[Issue]) -> list[Issue]:
         """The N issues with the most events; a short id seen twice (against the contract) is kept once."""
         n = self._config.top_issues
-        ranked = heapq.nlargest(n, issues, key=_RANK)  # a full sort was 150 ms of a 260 ms result at 50,000
+        ranked = heapq.nlargest(n, issues, key=_RANK)  # profiled at 50,000: the full sort was a third of a result
         top, seen = [], set()
         for issue in ranked if len({(i.short_id, i.project) for i in ranked}) == len(ranked) \
                 else sorted(issues, key=_RANK, reverse=True):
