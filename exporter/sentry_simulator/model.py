@@ -331,16 +331,20 @@ class Org:
         recovery_threshold, disabled."""
         with self.lock:
             proj = project if isinstance(project, Project) else self.project(project)
-            monitor = Monitor(new_guid(f"monitor:{self.slug}:{slug}"), len(self.monitors) + 1, slug,
+            # Slugs are unique per project (Monitor.Meta.unique_together), not per org: a slug that
+            # another project already uses is kept here as "project/slug".
+            key = slug if slug not in self.monitors else f"{proj.slug}/{slug}"
+            monitor = Monitor(new_guid(f"monitor:{self.slug}:{key}"), len(self.monitors) + 1, slug,
                               name or slug.replace("-", " ").title(), proj, owner, interval_minutes,
                               self.date_created if created is None else float(created), **config)
-            self.monitors[slug] = monitor
+            self.monitors[key] = monitor
             self._changed()
             return monitor
 
     def record_checkin(self, slug: str, status: str, at: float, environment: str = "production",
                        duration_ms: int | None = None, expected: float | None = None) -> CheckIn:
-        """One check-in; ``missed`` ones are the clock task's, dated at the slot they missed."""
+        """One check-in of the monitor keyed ``slug`` in ``monitors`` (its slug, or "project/slug" for a
+        slug another project took first); ``missed`` ones are the clock task's, dated at the slot they missed."""
         if status not in CHECKIN_STATUSES:
             raise ValueError(f"unknown check-in status {status!r}")
         with self.lock:
