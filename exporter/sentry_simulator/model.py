@@ -162,6 +162,9 @@ class Org:
         self.sessions: dict[tuple, dict[int, dict]] = {}
         self.monitors: dict[str, Monitor] = {}          # Crons, by slug
         self.uptime_monitors: dict[int, UptimeMonitor] = {}  # uptime detectors, by id
+        # The token user's teams (None: a member of every team). A request without `project` covers only
+        # the projects of these teams (CONTRACT §0.15); project=-1 covers every project.
+        self.member_teams: frozenset[str] | None = None
         self.version = 0
         self.lock = threading.RLock()
         self.caches: dict = {}  # for the HTTP layer, dropped on every mutation
@@ -184,6 +187,12 @@ class Org:
             self.projects[pid] = project
             self._changed()
             return project
+
+    def set_member_teams(self, teams: Iterable[str] | None) -> None:
+        """Make the token user a member of these teams only (None: of every team)."""
+        with self.lock:
+            self.member_teams = None if teams is None else frozenset(teams)
+            self._changed()
 
     def project(self, key) -> Project:
         """By id (str/int) or slug."""
