@@ -88,6 +88,8 @@ class Issue:
     assignee: Assignee | None
     created: float | None  # used as firstSeen until the first event arrives
     type: str = "error"
+    # GroupCategory, as the serializer's issueCategory writes it: error, performance, cron, uptime, feedback…
+    category: str = "error"
     platform: str = "python"
     exc_type: str = "Error"
     is_unhandled: bool = False
@@ -207,7 +209,8 @@ class Org:
     def create_issue(self, project, level: str = "error", title: str | None = None, culprit: str | None = None,
                      status: str = "unresolved", substatus: str | None = "new", priority: str | None = "high",
                      assignee: Assignee | None = None, created: float | None = None, type: str = "error",
-                     exc_type: str = "Error", is_unhandled: bool = False, issue_id: int | None = None) -> Issue:
+                     exc_type: str = "Error", is_unhandled: bool = False, issue_id: int | None = None,
+                     category: str = "error") -> Issue:
         with self.lock:
             proj = project if isinstance(project, Project) else self.project(project)
             proj.issue_counter += 1
@@ -217,7 +220,7 @@ class Org:
             issue = Issue(iid, proj, short_id, title or f"{exc_type}: failure {proj.issue_counter}",
                           culprit or f"app/{proj.slug}.py in handler", level, status,
                           substatus if status != "resolved" else None, priority, assignee,
-                          created, type=type, platform=proj.platform,
+                          created, type=type, category=category, platform=proj.platform,
                           exc_type=exc_type, is_unhandled=is_unhandled)
             self.issues[iid] = issue
             self._changed()
