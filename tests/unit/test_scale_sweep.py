@@ -5,22 +5,18 @@ in a `*_truncated` gauge. 100 is a page exactly; 1,000 is ten pages."""
 from __future__ import annotations
 
 import pytest
-from inprocess import run, sample
+from inprocess import MONITORING_EVERY_MINUTE, run, sample, two_team_org
 
 from sentry_simulator import Org
 
 SIZES = [10, 100, 1000]
 MINUTE, HOUR = 60, 3600
-PER_RUN = {"monitors_interval": 60.0, "uptime_interval": 60.0, "uptime_results_interval": 60.0}
+PER_RUN = MONITORING_EVERY_MINUTE
 
 
 @pytest.fixture
 def org(clock) -> Org:
-    org = Org(slug="acme", created=1_700_000_000.0)
-    org.add_project("api", project_id="1", teams=("team-a",))
-    org.add_project("web", project_id="2", teams=("team-b",))
-    org.set_member_teams({"team-a"})  # a user token of a member of one team: an omitted project is not all
-    return org
+    return two_team_org()
 
 
 def total(e, name: str, **labels: str) -> float:

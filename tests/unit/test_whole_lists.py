@@ -5,20 +5,17 @@ project, not only the token user's teams. Each test fails on 4be998c."""
 from __future__ import annotations
 
 import pytest
-from inprocess import run, sample
+from inprocess import MONITORING_EVERY_MINUTE, run, sample, two_team_org
 
 from sentry_simulator import Org
 
 MINUTE, HOUR = 60, 3600
-PER_RUN = {"monitors_interval": 60.0, "uptime_interval": 60.0, "uptime_results_interval": 60.0}
+PER_RUN = MONITORING_EVERY_MINUTE
 
 
 @pytest.fixture
 def org(clock) -> Org:
-    org = Org(slug="acme", created=1_700_000_000.0)
-    org.add_project("api", project_id="1", teams=("team-a",))
-    org.add_project("web", project_id="2", teams=("team-b",))
-    return org
+    return two_team_org()
 
 
 def test_uptime_outcomes_and_latest_checks_past_one_page(exporter, org, clock):
