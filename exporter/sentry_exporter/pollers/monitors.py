@@ -27,7 +27,7 @@ from typing import Any
 
 from ..parsing import count, iso_time, label
 from ..sentry.client import SentryClient
-from ..sentry.errors import MalformedResponse, SentryError
+from ..sentry.errors import SentryError
 from . import unsupported_endpoint
 from ..parsing import parse_time
 

@@ -16,7 +16,6 @@ SENTRY_DEPLOYS_MAX_CALLS a run; the rest wait for the next run.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
