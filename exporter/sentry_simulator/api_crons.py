@@ -52,11 +52,15 @@ def checkins(request: Request) -> Response:
 
 
 def _monitor(request: Request) -> Monitor:
+    """As get_monitor_by_org_id_or_slug (monitors/endpoints/base.py): by slug first, and a slug that
+    several projects use answers the oldest of those monitors; else by id (the guid)."""
     key = request.path_args["monitor"]
-    for candidate in request.org.monitors.values():
-        if key in (candidate.slug, candidate.id):
-            return candidate
-    raise ApiError(404, NOT_FOUND)
+    monitors = request.org.monitors.values()
+    found = min((m for m in monitors if m.slug == key), key=lambda m: m.internal_id, default=None) \
+        or next((m for m in monitors if m.id == key), None)
+    if found is None:
+        raise ApiError(404, NOT_FOUND)
+    return found
 
 
 def _owned_by(monitor: Monitor, owners: list) -> bool:

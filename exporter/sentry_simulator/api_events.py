@@ -64,6 +64,8 @@ def events(request: Request) -> Response:
     issues, conditions = _parse_query(request.first("query", ""), org)
     if issues is None:
         issues = org.issues.values()
+    if dataset == "errors":  # the errors dataset holds error events only, not performance, cron or uptime issues' events
+        issues = [issue for issue in issues if issue.category == "error"]
     groups = _aggregate(issues, query.columns, query.projects, query.environments, query.start, query.end,
                         conditions)
     rows = [_row(query.columns, key, acc) for key, acc in groups.items()]

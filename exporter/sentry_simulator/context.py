@@ -43,12 +43,17 @@ def paged(request: Request, page: Page, body, headers: dict | None = None) -> Re
 
 
 def selected_projects(request: Request) -> list[Project]:
-    """``project`` params (ids or slugs, -1 = all; none = all accessible); unknown ones are 403 like
-    OrganizationEndpoint.get_projects."""
+    """``project`` params (ids or slugs); unknown ones are 403 like OrganizationEndpoint.get_projects.
+    -1 is every project the token can see; none is only the projects of the token user's teams
+    (``_get_projects_by_id`` in src/sentry/api/bases/organization.py: "no project_ids means 'all projects
+    I am a member of'", has_project_membership; CONTRACT §0.15)."""
     org = request.org
     values = [v for v in request.params.get("project", []) if v != ""]
     if not values or "-1" in values:
-        return sorted(org.projects.values(), key=lambda p: p.slug)
+        everyone = sorted(org.projects.values(), key=lambda p: p.slug)
+        if values or org.member_teams is None:
+            return everyone
+        return [p for p in everyone if org.member_teams.intersection(p.teams)]
     chosen = []
     for value in values:
         try:

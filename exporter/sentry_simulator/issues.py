@@ -131,7 +131,7 @@ def serialize_issue(issue: Issue, org: Org, opts: SerializeOptions) -> dict:
         "project": {"id": project.id, "name": project.name, "slug": project.slug, "platform": project.platform},
         "type": issue.type,
         "issueType": "error" if issue.type == "error" else issue.type,
-        "issueCategory": "error",
+        "issueCategory": issue.category,
         "metadata": issue.metadata,
         "numComments": 0,
         "assignedTo": issue.assignee.as_json() if issue.assignee else None,

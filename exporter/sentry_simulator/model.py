@@ -88,6 +88,8 @@ class Issue:
     assignee: Assignee | None
     created: float | None  # used as firstSeen until the first event arrives
     type: str = "error"
+    # GroupCategory, as the serializer's issueCategory writes it: error, performance, cron, uptime, feedback…
+    category: str = "error"
     platform: str = "python"
     exc_type: str = "Error"
     is_unhandled: bool = False
@@ -162,6 +164,9 @@ class Org:
         self.sessions: dict[tuple, dict[int, dict]] = {}
         self.monitors: dict[str, Monitor] = {}          # Crons, by slug
         self.uptime_monitors: dict[int, UptimeMonitor] = {}  # uptime detectors, by id
+        # The token user's teams (None: a member of every team). A request without `project` covers only
+        # the projects of these teams (CONTRACT §0.15); project=-1 covers every project.
+        self.member_teams: frozenset[str] | None = None
         self.version = 0
         self.lock = threading.RLock()
         self.caches: dict = {}  # for the HTTP layer, dropped on every mutation
@@ -185,6 +190,12 @@ class Org:
             self._changed()
             return project
 
+    def set_member_teams(self, teams: Iterable[str] | None) -> None:
+        """Make the token user a member of these teams only (None: of every team)."""
+        with self.lock:
+            self.member_teams = None if teams is None else frozenset(teams)
+            self._changed()
+
     def project(self, key) -> Project:
         """By id (str/int) or slug."""
         key = str(key)
@@ -198,7 +209,8 @@ class Org:
     def create_issue(self, project, level: str = "error", title: str | None = None, culprit: str | None = None,
                      status: str = "unresolved", substatus: str | None = "new", priority: str | None = "high",
                      assignee: Assignee | None = None, created: float | None = None, type: str = "error",
-                     exc_type: str = "Error", is_unhandled: bool = False, issue_id: int | None = None) -> Issue:
+                     exc_type: str = "Error", is_unhandled: bool = False, issue_id: int | None = None,
+                     category: str = "error") -> Issue:
         with self.lock:
             proj = project if isinstance(project, Project) else self.project(project)
             proj.issue_counter += 1
@@ -208,7 +220,7 @@ class Org:
             issue = Issue(iid, proj, short_id, title or f"{exc_type}: failure {proj.issue_counter}",
                           culprit or f"app/{proj.slug}.py in handler", level, status,
                           substatus if status != "resolved" else None, priority, assignee,
-                          created, type=type, platform=proj.platform,
+                          created, type=type, category=category, platform=proj.platform,
                           exc_type=exc_type, is_unhandled=is_unhandled)
             self.issues[iid] = issue
             self._changed()
@@ -331,16 +343,20 @@ class Org:
         recovery_threshold, disabled."""
         with self.lock:
             proj = project if isinstance(project, Project) else self.project(project)
-            monitor = Monitor(new_guid(f"monitor:{self.slug}:{slug}"), len(self.monitors) + 1, slug,
+            # Slugs are unique per project (Monitor.Meta.unique_together), not per org: a slug that
+            # another project already uses is kept here as "project/slug".
+            key = slug if slug not in self.monitors else f"{proj.slug}/{slug}"
+            monitor = Monitor(new_guid(f"monitor:{self.slug}:{key}"), len(self.monitors) + 1, slug,
                               name or slug.replace("-", " ").title(), proj, owner, interval_minutes,
                               self.date_created if created is None else float(created), **config)
-            self.monitors[slug] = monitor
+            self.monitors[key] = monitor
             self._changed()
             return monitor
 
     def record_checkin(self, slug: str, status: str, at: float, environment: str = "production",
                        duration_ms: int | None = None, expected: float | None = None) -> CheckIn:
-        """One check-in; ``missed`` ones are the clock task's, dated at the slot they missed."""
+        """One check-in of the monitor keyed ``slug`` in ``monitors`` (its slug, or "project/slug" for a
+        slug another project took first); ``missed`` ones are the clock task's, dated at the slot they missed."""
         if status not in CHECKIN_STATUSES:
             raise ValueError(f"unknown check-in status {status!r}")
         with self.lock:

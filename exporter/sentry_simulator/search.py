@@ -114,7 +114,7 @@ def _add_filter(query: IssueQuery, negate: bool, key: str, value: str, now: floa
         add(_negatable(lambda issue: issue.project.id in wanted, negate))
     elif key in ("substatus", "issue.category", "issue.type"):
         wanted = set(values)
-        attr = {"substatus": lambda i: i.substatus, "issue.category": lambda i: "error",
+        attr = {"substatus": lambda i: i.substatus, "issue.category": lambda i: i.category,
                 "issue.type": lambda i: i.type}[key]
         add(_negatable(lambda issue: attr(issue) in wanted, negate))
     elif key == "assigned":

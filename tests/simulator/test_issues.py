@@ -126,11 +126,24 @@ def test_collapse_stats_removes_counts(api):
     assert not {"count", "userCount", "firstSeen", "lastSeen", "stats", "lifetime", "filtered"} & set(issue)
 
 
-def test_project_filter_by_id_and_all(api, org):
+def test_project_filter_by_id_all_and_omitted(api, org):
+    """-1 is every project the token can see; an omitted project only those of the token user's teams
+    (CONTRACT §0.15, src/sentry/api/bases/organization.py _get_projects_by_id)."""
     billing = org.project("billing")
     only = _all(api, {"query": "", "project": billing.id})
     assert only and {i["project"]["id"] for i in only} == {billing.id}
-    assert len(_all(api, {"query": "", "project": "-1"})) == len(_all(api, {"query": ""}))
+    everyone = _all(api, {"query": "", "project": "-1"})
+    assert {i["project"]["slug"] for i in everyone} == {p.slug for p in org.projects.values()}
+    team_of_billing = billing.teams[0]
+    org.set_member_teams({team_of_billing})
+    try:
+        omitted = _all(api, {"query": ""})
+        assert len(_all(api, {"query": "", "project": "-1"})) == len(everyone)
+    finally:
+        org.set_member_teams(None)
+    assert {i["project"]["slug"] for i in omitted} == {p.slug for p in org.projects.values()
+                                                       if team_of_billing in p.teams}
+    assert 0 < len(omitted) < len(everyone)
 
 
 def test_mutations_show_up_in_the_next_request():

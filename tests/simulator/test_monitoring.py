@@ -224,3 +224,23 @@ def test_org_tokens_read_deploys_but_not_monitors(org):
 def _ts(text: str) -> float:
     from datetime import datetime
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def test_a_slug_shared_by_two_projects_answers_the_oldest_monitor_and_ids_each():
+    """Slugs are unique per project; get_monitor_by_org_id_or_slug (src/sentry/monitors/endpoints/base.py)
+    takes the monitor with the lowest id for a shared slug, and a monitor's guid names it alone (§0.16)."""
+    org = build_org(slug="acme", projects=2, unresolved=0, resolved=0, seed=3, now=NOW)
+    first, second = list(org.projects.values())
+    older = org.add_monitor("backup", first, created=NOW - 7200)
+    newer = org.add_monitor("backup", second, created=NOW - 3600)
+    org.record_checkin("backup", "ok", at=NOW - 120)
+    org.record_checkin(f"{second.slug}/backup", "error", at=NOW - 60)
+    with SimulatorServer(org, clock=FakeClock(NOW), token=TOKEN) as srv:
+        api = Api(srv)
+        listed = api.json("organizations/acme/monitors/", {"project": "-1"})
+        assert sorted((m["project"]["slug"], m["slug"]) for m in listed) == sorted(
+            [(first.slug, "backup"), (second.slug, "backup")])
+        by_slug = api.json("organizations/acme/monitors/backup/checkins/")
+        assert [c["status"] for c in by_slug] == ["ok"]  # the older monitor's, whichever project is meant
+        assert [c["status"] for c in api.json(f"organizations/acme/monitors/{older.id}/checkins/")] == ["ok"]
+        assert [c["status"] for c in api.json(f"organizations/acme/monitors/{newer.id}/checkins/")] == ["error"]

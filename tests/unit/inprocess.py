@@ -4,6 +4,7 @@ directory's conftest was imported first when several test directories run togeth
 from __future__ import annotations
 
 from sentry_exporter.app import Exporter
+from sentry_simulator import Org
 
 
 def run(exporter: Exporter, poller: str) -> None:
@@ -14,3 +15,17 @@ def run(exporter: Exporter, poller: str) -> None:
 
 def sample(exporter: Exporter, name: str, **labels: str) -> float | None:
     return exporter.registry.get_sample_value(name, labels)
+
+
+# Every monitoring poller on a one-minute interval.
+MONITORING_EVERY_MINUTE = {"monitors_interval": 60.0, "uptime_interval": 60.0, "uptime_results_interval": 60.0}
+
+
+def two_team_org() -> Org:
+    """api (team-a) and web (team-b), read with the token of a user in team-a only: a request without
+    `project` would see api alone (CONTRACT §0.15)."""
+    org = Org(slug="acme", created=1_700_000_000.0)
+    org.add_project("api", project_id="1", teams=("team-a",))
+    org.add_project("web", project_id="2", teams=("team-b",))
+    org.set_member_teams({"team-a"})
+    return org

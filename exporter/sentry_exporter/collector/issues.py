@@ -39,8 +39,9 @@ def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
               f"anchored to the first poll (poll resolution; events landing over {LAG_HORIZON / 60:g} min late are not "
               "counted)."
               if r.by_environment else
-              "Error events of unresolved issues since the exporter started, from the growth of each issue's "
-              "lifetime count, counted once against the highest count seen (poll resolution).")
+              "Error events of unresolved issues since the exporter started, from the growth of each error issue's "
+              "lifetime count, counted once against the highest count seen (poll resolution); performance, cron "
+              "and uptime issues are not counted, as in Discover's errors dataset.")
     yield filled(CounterMetricFamily("sentry_issue_events", source, labels=["project", "level", *env]),
                  r.events_total)
     if r.reconciled_at is not None:

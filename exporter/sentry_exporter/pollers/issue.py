@@ -27,6 +27,15 @@ class Issue:
     lifetime_events: int
     first_seen: float | None   # lifetime: the top-level firstSeen is clipped to the window
     last_seen: float | None
+    # GroupCategory as the group serializer writes it (`issueCategory`: obj.issue_category.name.lower(),
+    # src/sentry/api/serializers/models/group.py): error, performance, cron, uptime, feedback, … Absent
+    # before Sentry had other categories, so absent is "error".
+    category: str = "error"
+
+    @property
+    def is_error(self) -> bool:
+        """Its events are error events: what sentry_issue_events_total counts, as dataset=errors does."""
+        return self.category == "error"
 
 
 def assignee_name(assigned: Any) -> str:
@@ -53,7 +62,8 @@ def parse_issue(raw: Any) -> tuple[Issue | None, bool]:
              "lifetime": lifetime.get("count", raw.get("count"))}
     numbers = {name: count(value) for name, value in given.items()}
     times = [raw.get(k) for k in ("firstSeen", "lastSeen")] + [lifetime.get(k) for k in ("firstSeen", "lastSeen")]
-    texts = [raw.get(k) for k in ("shortId", "title", "culprit", "level", "substatus", "priority", "permalink")]
+    texts = [raw.get(k) for k in ("shortId", "title", "culprit", "level", "substatus", "priority", "permalink",
+                                  "issueCategory")]
     clean = (all(numbers[n] is not None or given[n] is None for n in given)
              and all(t is None or parse_time(t) is not None for t in times)
              and all(t is None or isinstance(t, str) for t in texts))
@@ -75,6 +85,7 @@ def parse_issue(raw: Any) -> tuple[Issue | None, bool]:
         lifetime_events=numbers["lifetime"] or 0,
         first_seen=parse_time(lifetime.get("firstSeen")) or parse_time(raw.get("firstSeen")),
         last_seen=parse_time(raw.get("lastSeen")) or parse_time(lifetime.get("lastSeen")),
+        category=sys.intern(label(raw.get("issueCategory"), "error")),
     ), clean
 
 

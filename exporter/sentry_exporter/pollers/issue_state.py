@@ -86,7 +86,7 @@ class IssueState:
                                                                            before.observed)
                 previous_substatus = old.substatus
                 before.peak = max(before.peak, issue.lifetime_events)
-            if self._count_events and grown > 0:
+            if self._count_events and grown > 0 and issue.is_error:
                 self.events_total[counted] += grown
             if not newer:
                 continue
@@ -109,7 +109,7 @@ class IssueState:
                 continue
             final = last.get(key[0]) if last else None
             if final is not None and final.lifetime_events > kept.peak:
-                if self._count_events and self.baselined:
+                if self._count_events and self.baselined and kept.issue.is_error:
                     self.events_total[_series(kept.issue, key[1])] += final.lifetime_events - kept.peak
                 kept.peak = final.lifetime_events
             self._gone[key] = (kept.peak, now)

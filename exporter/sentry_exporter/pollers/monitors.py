@@ -1,17 +1,22 @@
 """Sentry Crons: every monitor with its environments, and its check-ins counted by status.
 
-Cost per run: one call per 100 monitors (`organizations/{org}/monitors/`), plus one check-ins call
-(the newest 100) for each monitor whose environments changed since the previous run (a monitor
-without environments has no check-ins yet and costs nothing), at most
-SENTRY_MONITORS_MAX_CHECKIN_CALLS a run; the rest wait for the next run. "Changed" compares each
-environment's status, lastCheckIn and nextCheckIn: a missed check-in moves nextCheckIn, not lastCheckIn
-(`src/sentry/monitors/models.py`: last_checkin "does not include auto-generated missed check-ins").
+Cost per run: one call per 100 monitors (`organizations/{org}/monitors/`), plus the check-ins of each
+monitor whose environments changed since the previous run (a monitor without environments has no
+check-ins yet and costs nothing), at most SENTRY_MONITORS_MAX_CHECKIN_CALLS monitors a run; the rest
+wait for the next run. "Changed" compares each environment's status, lastCheckIn and nextCheckIn: a
+missed check-in moves nextCheckIn, not lastCheckIn (`src/sentry/monitors/models.py`: last_checkin "does
+not include auto-generated missed check-ins").
 
-The counters follow the lifecycle counters' rule: the first run records every check-in id it sees as a
-baseline and counts none; after that a check-in is counted once per status it is seen with, by its id
-(`in_progress` when it starts, then its final status). A monitor first read after the first run (new,
-or deferred by the cap) counts its check-ins made since the previous run. A run that finishes without
-changing its environment is counted with the monitor's next change, while it is among the newest 100.
+Check-ins are asked by the monitor's id: slugs are unique per project only, and Sentry answers a slug
+shared by several projects with the oldest of those monitors (CONTRACT §0.16,
+`src/sentry/monitors/endpoints/base.py` get_monitor_by_org_id_or_slug). They are read by window, every
+page of it: since the monitor's previous read (less OVERLAP for clock skew, and from its oldest
+check-in still in progress), so no check-in made between two reads is lost however many there were.
+
+The counters follow the lifecycle counters' rule: the first run records the newest BASELINE check-in
+ids of each monitor and counts none; after that a check-in is counted once per status it is seen with,
+by its id (`in_progress` when it starts, then its final status). A monitor first read after the first
+run (new, or deferred by the cap) counts its check-ins made since the previous run.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..parsing import count, label
+from ..parsing import count, iso_time, label
 from ..sentry.client import SentryClient
-from ..sentry.errors import MalformedResponse, SentryError
+from ..sentry.errors import SentryError
 from . import unsupported_endpoint
 from ..parsing import parse_time
 
@@ -31,6 +36,8 @@ CHECKIN_STATUSES = ("ok", "error", "in_progress", "missed", "timeout", "unknown"
 # MonitorStatus.as_choices(): what a listed environment can be (deletions are not listed)
 ENVIRONMENT_STATUSES = ("active", "ok", "error", "disabled")
 PAGE = 100
+BASELINE = 100    # check-ins whose ids the first read of a monitor records; it counts none
+OVERLAP = 300.0   # seconds a window reaches back before the previous read: clock skew, late writes
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class MonitorEnvironment:
 
 @dataclass(frozen=True)
 class Monitor:
+    id: str                                 # the guid: what the check-ins endpoint resolves unambiguously
     project: str
     slug: str
     team: str                               # the owner team's slug; "" for a user or no owner
@@ -67,6 +75,8 @@ class MonitorsResult:
 class _Counting:
     # Keyed by (project, slug): a slug is unique per project (Monitor.Meta.unique_together), not per org.
     seen: dict[tuple[str, str], dict[str, set[str]]] = field(default_factory=dict)  # check-in id -> statuses
+    read_at: dict[tuple[str, str], float] = field(default_factory=dict)  # when its check-ins were last read
+    open_since: dict[tuple[str, str], float] = field(default_factory=dict)  # its oldest check-in in progress
     fingerprints: dict[tuple[str, str], tuple] = field(default_factory=dict)  # environments as last read
     counts: Counter = field(default_factory=Counter)
     durations: dict[tuple[str, str, str], float] = field(default_factory=dict)
@@ -87,7 +97,7 @@ class MonitorsPoller:
         state = self._state
         changed = [(m, fp) for m, fp in listed if state.fingerprints.get(m.key) != fp and m.environments]
         for monitor, fingerprint in changed[: self._max_calls]:
-            self._count(monitor)
+            self._count(monitor, now)
             state.fingerprints[monitor.key] = fingerprint
         deferred = max(len(changed) - self._max_calls, 0)
         monitors = tuple(m for m, _ in listed)
@@ -121,10 +131,10 @@ class MonitorsPoller:
     def _monitor(item: Any) -> Monitor | None:
         if not isinstance(item, dict):
             return None
-        slug, project = label(item.get("slug")), item.get("project")
+        monitor_id, slug, project = label(str(item.get("id") or "")), label(item.get("slug")), item.get("project")
         project = label(project.get("slug")) if isinstance(project, dict) else ""
         envs = item.get("environments")
-        if not slug or not project or not isinstance(envs, list):
+        if not monitor_id or not slug or not project or not isinstance(envs, list):
             return None
         owner = item.get("owner")
         team = label(owner.get("name")) if isinstance(owner, dict) and owner.get("type") == "team" else ""
@@ -138,28 +148,35 @@ class MonitorsPoller:
                                                    parse_time(env.get("lastCheckIn")),
                                                    parse_time(env.get("nextCheckIn")),
                                                    parse_time(env.get("nextCheckInLatest"))))
-        return Monitor(project, slug, team, tuple(environments))
+        return Monitor(monitor_id, project, slug, team, tuple(environments))
 
-    def _count(self, monitor: Monitor) -> None:
+    def _count(self, monitor: Monitor, now: float) -> None:
         """Counts the monitor's new check-ins. The first run counts none; a monitor first read later
         counts those made since the previous run."""
         state = self._state
         baseline = state.previous_run is None
-        body = self._client.get_json("checkins", f"organizations/{self._org}/monitors/{monitor.slug}/checkins/",
-                                     [("per_page", str(PAGE))])
-        if not isinstance(body, list):
-            self._client.stats.count_malformed("checkins")
-            raise MalformedResponse("checkins", "expected a list of check-ins")
+        path = f"organizations/{self._org}/monitors/{monitor.id}/checkins/"
+        params = [("per_page", str(PAGE))]
+        since = state.read_at.get(monitor.key, state.previous_run)
+        if since is None:  # the first run: only the ids of the newest check-ins, to know them later
+            body = self._client.listing("checkins", path, params, cap=BASELINE).items
+        else:
+            since = min(since, state.open_since.get(monitor.key, since)) - OVERLAP
+            body = self._client.listing("checkins", path, params + [
+                ("start", iso_time(since)), ("end", iso_time(now + OVERLAP))]).items
         known = state.seen.get(monitor.key)
         new_monitor = known is None
         seen: dict[str, set[str]] = {}
         newest_finished: dict[str, float] = {}
+        open_since: list[float] = []
         for checkin in body:  # newest first
             fields = _checkin(checkin)
             if fields is None:
                 self._client.stats.count_malformed("checkins")
                 continue
             checkin_id, environment, status, created, duration_ms = fields
+            if status == "in_progress" and created is not None:
+                open_since.append(created)
             statuses = seen.setdefault(checkin_id, set(known.get(checkin_id, ())) if known else set())
             counts_now = not baseline and (not new_monitor or (created or 0) >= state.previous_run)
             if status not in statuses:
@@ -168,7 +185,12 @@ class MonitorsPoller:
                     state.counts[(monitor.project, monitor.slug, environment, status)] += 1
             if status != "in_progress" and duration_ms is not None and environment not in newest_finished:
                 newest_finished[environment] = duration_ms / 1000
-        state.seen[monitor.key] = seen  # ids older than the newest 100 never come back on this page
+        state.seen[monitor.key] = seen  # ids older than this window never come back in a later one
+        state.read_at[monitor.key] = now
+        if open_since:
+            state.open_since[monitor.key] = min(open_since)
+        else:
+            state.open_since.pop(monitor.key, None)
         for environment, seconds in newest_finished.items():
             state.durations[(monitor.project, monitor.slug, environment)] = seconds
 
@@ -177,7 +199,8 @@ class MonitorsPoller:
         state = self._state
         for key in set(state.seen) - keys:
             del state.seen[key]
-            state.fingerprints.pop(key, None)
+            for by_monitor in (state.fingerprints, state.read_at, state.open_since):
+                by_monitor.pop(key, None)
         for key in [k for k in state.counts if k[:2] not in keys]:
             del state.counts[key]
         for key in [k for k in state.durations if k[:2] not in keys]:

@@ -1,7 +1,11 @@
 """Release health: crash-free sessions and users of the latest releases of every project, and when
 each of them was created and deployed to each environment.
 
-One page of the org's newest releases, then sessions queries for them grouped by project, release
+The newest SENTRY_RELEASES_PER_PROJECT releases of every project: first the org's newest SCAN releases
+(one call), then, for each project still short of them when the org has more, that project's own list
+(the org's newest releases can all be one project's: a project releasing from CI would hide the
+others). So a run costs one call when the org's newest SCAN releases cover every project, and one more
+per project left short otherwise. Then sessions queries for them grouped by project, release
 and environment. Sessions answers only its top groups, at most 10,000 data points a page, and is
 paginated (CONTRACT §0.8, `src/sentry/api/endpoints/organization_sessions.py`): every page is read,
 so every group is answered. The versions go into `release:[…]` in batches of bounded length, so no
@@ -12,14 +16,13 @@ SENTRY_DEPLOYS_MAX_CALLS a run; the rest wait for the next run.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from ..directory import ProjectDirectory
 from ..parsing import count, label, number
-from ..sentry.client import SentryClient
+from ..sentry.client import Listing, SentryClient
 from ..sentry.errors import MalformedResponse
 from ..parsing import parse_time
 
@@ -43,6 +46,7 @@ class ReleasesResult:
 
 
 FIELDS = ("sum(session)", "crash_free_rate(session)", "crash_free_rate(user)")
+SCAN = 100                 # the org's newest releases read first: one page
 SESSIONS_PER_PAGE = "100"  # 100 groups x 25 hours: well inside the 10,000 data points of a page
 MAX_QUERY_BYTES = 2000     # of one release:[…] list, URL-encoded; nginx's default request line limit is 8 kB
 
@@ -60,15 +64,28 @@ class ReleasesPoller:
         projects = self._directory.get()
         ids = [p.id for p in projects] if self._filter else ["-1"]
         slugs = {p.id: p.slug for p in projects}
-        wanted = {p.slug for p in projects}
-        body = self._client.get_json("releases", f"organizations/{self._org}/releases/",
-                                     [("per_page", "100")] + [("project", i) for i in ids])
-        if not isinstance(body, list):
-            self._client.stats.count_malformed("releases")
-            raise MalformedResponse("releases", "expected a list of releases")
-        latest: dict[str, list[str]] = defaultdict(list)
+        latest: dict[str, list[str]] = {p.slug: [] for p in projects}
         listed: dict[str, dict] = {}
-        for release in body:  # newest first
+        scan = self._releases(ids, SCAN)
+        self._take(scan.items, latest, listed)
+        if scan.cut:
+            for project in projects:
+                if len(latest[project.slug]) < self._per_project:
+                    self._take(self._releases([project.id], self._per_project).items, latest, listed)
+        latest = {slug: versions for slug, versions in latest.items() if versions}
+        versions = sorted({v for vs in latest.values() for v in vs})
+        health = self._health(ids, versions, slugs) if versions else ()
+        created = {v: t for v in versions if (t := parse_time(listed[v].get("dateCreated"))) is not None}
+        return ReleasesResult({k: tuple(v) for k, v in latest.items()}, health, created, self._deployed(listed))
+
+    def _releases(self, ids: list[str], cap: int) -> Listing:
+        """The newest `cap` releases of the projects `ids`, newest first."""
+        return self._client.listing("releases", f"organizations/{self._org}/releases/",
+                                    [("per_page", str(min(cap, 100)))] + [("project", i) for i in ids], cap=cap)
+
+    def _take(self, releases: list, latest: dict[str, list[str]], listed: dict[str, dict]) -> None:
+        """Each release (newest first) into the newest of each of its projects that still wants one."""
+        for release in releases:
             version = label(release.get("version")) if isinstance(release, dict) else ""
             projects = release.get("projects") if isinstance(release, dict) else None
             if not version or not isinstance(projects, list):
@@ -76,13 +93,10 @@ class ReleasesPoller:
                 continue
             for project in projects:
                 slug = project.get("slug") if isinstance(project, dict) else None
-                if slug in wanted and len(latest[slug]) < self._per_project and version not in latest[slug]:
-                    latest[slug].append(version)
+                versions = latest.get(slug)
+                if versions is not None and len(versions) < self._per_project and version not in versions:
+                    versions.append(version)
                     listed.setdefault(version, release)
-        versions = sorted({v for vs in latest.values() for v in vs})
-        health = self._health(ids, versions, slugs) if versions else ()
-        created = {v: t for v in versions if (t := parse_time(listed[v].get("dateCreated"))) is not None}
-        return ReleasesResult({k: tuple(v) for k, v in latest.items()}, health, created, self._deployed(listed))
 
     def _deployed(self, listed: dict[str, dict]) -> dict[tuple[str, str], float]:
         """(release, environment) -> when its newest deploy there finished, for the listed releases."""
@@ -101,11 +115,8 @@ class ReleasesPoller:
         return {(v, env): t for v, (_id, envs) in self._deploys.items() for env, t in envs.items()}
 
     def _deploys_of(self, version: str) -> dict[str, float]:
-        body = self._client.get_json("deploys", f"organizations/{self._org}/releases/{quote(version, safe='')}/deploys/",
-                                     [("per_page", "100")])
-        if not isinstance(body, list):
-            self._client.stats.count_malformed("deploys")
-            raise MalformedResponse("deploys", "expected a list of deploys")
+        body = self._client.listing("deploys", f"organizations/{self._org}/releases/{quote(version, safe='')}/deploys/",
+                                    [("per_page", "100")]).items
         newest: dict[str, float] = {}
         for item in body:
             deploy = _deploy(item)

@@ -111,7 +111,9 @@ class StatsPoller:
     def _query(self, start: float, end: float, projects: list[str] | None) -> list[Any]:
         params = [("field", "sum(quantity)"), ("groupBy", "project"), ("groupBy", "category"),
                   ("groupBy", "outcome"), ("interval", "1h"), ("start", iso_time(start)), ("end", iso_time(end - 1))]
-        params += [("project", p) for p in projects or ()]
+        # Without `project`, Sentry counts only the projects of the token user's teams; -1 is every project
+        # the token can see (CONTRACT §0.15, src/sentry/api/bases/organization.py _get_projects_by_id).
+        params += [("project", p) for p in projects or ("-1",)]
         body = self._client.get_json("stats_v2", f"organizations/{self._org}/stats_v2/", params)
         groups = body.get("groups") if isinstance(body, dict) else None
         if not isinstance(groups, list):

@@ -1,37 +1,33 @@
 """Uptime check results from Discover (`events/?dataset=uptime_results`, CONTRACT §0.14, §4e).
 
-Two calls a run, whatever the number of monitors:
-- counts by outcome: `project, environment, original_url, check_status, count()` over the results
-  since the previous run (start inclusive, end one millisecond before the run's end, so that windows
-  never overlap), at most one page of 100 groups (more than 33 monitors with all three outcomes in
-  one window is cut, and said in the log);
-- the latest checks: the newest 100 single results of the last hour (uptime checks run every 1 to 60
-  minutes), the first per monitor being its latest check (status, duration, time, whether it is part
-  of an incident); a monitor crowded off that page keeps the latest check seen before.
-Results reach Discover a little after the check; each window ends LAG seconds before the run.
-The first run only sets the start (a baseline): a restart never counts old checks again.
+One listing a run, every page of it (CONTRACT §0.12: `per_page` ≤ 100, follow `Link`): the single check
+results since the previous run (start inclusive, end one millisecond before the run's end, so that
+windows never overlap). From it come both the counts by outcome and each monitor's latest check
+(status, duration, time, whether it is part of an incident); a monitor without a check in the window
+keeps the latest check seen before. Cost: ⌈checks in the window / 100⌉ calls, e.g. 10 for 1,000
+monitors checking every minute and a 60 s interval; the first run reads the last hour (uptime checks
+run every 1 to 60 minutes) for the latest checks and counts none, so a restart never counts old checks
+again. Results reach Discover a little after the check; each window ends LAG seconds before the run.
 Field names are the public aliases of src/sentry/search/eap/uptime_results/attributes.py.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from ..parsing import count, iso_time, label, parse_time
 from ..sentry.client import SentryClient
-from ..sentry.errors import MalformedResponse, SentryError
+from ..sentry.errors import SentryError
 from . import unsupported_endpoint
-
-log = logging.getLogger(__name__)
 
 OUTCOMES = ("success", "failure", "missed_window")   # CheckStatus of the uptime results schema
 LAG = 60.0
 LATEST_WINDOW = 3600.0
 FORGET_AFTER = 86400.0
 KEY = ("project", "environment", "original_url")
+FIELDS = (*KEY, "check_id", "check_status", "check_duration_us", "incident_status", "timestamp")
 
 
 @dataclass(frozen=True)
@@ -59,15 +55,14 @@ class UptimeResultsPoller:
 
     def poll(self) -> UptimeResultsResult:
         end = self._clock() - LAG
-        latest = self._latest_checks(end)
-        counts = Counter()
-        if self._start is not None and end > self._start:
-            counts = self._outcomes(self._start, end)
-        # Only now, when both calls succeeded: a failed run leaves the window to the next one.
         if self._start is None or end > self._start:
+            baseline = self._start is None
+            counts, latest = self._checks(end - LATEST_WINDOW if baseline else self._start, end)
+            # Only now, when the listing was read whole: a failed run leaves the window to the next one.
             self._start = end
-        self._counts.update(counts)
-        self._latest.update(latest)
+            if not baseline:
+                self._counts.update(counts)
+            self._latest.update(latest)
         self._forget(end - FORGET_AFTER)
         checks = dict(self._counts)
         for key in {*self._latest, *(k[:3] for k in self._counts)}:  # from 0, so the first increase shows
@@ -83,53 +78,36 @@ class UptimeResultsPoller:
         for key in [k for k in self._counts if k[:3] in gone]:
             del self._counts[key]
 
-    def _query(self, fields: list[str], extra: list[tuple[str, str]]) -> list[dict]:
-        params = [("dataset", "uptime_results"), ("per_page", "100")] + [("field", f) for f in fields] + extra \
-            + [("project", i) for i in self._project_ids()]
+    def _checks(self, start: float, end: float) -> tuple[Counter, dict[tuple[str, str, str], LatestCheck]]:
+        """The checks in [start, end): counted by outcome, and the newest of each monitor."""
+        params = [("dataset", "uptime_results"), ("per_page", "100")] + [("field", f) for f in FIELDS] + [
+            ("start", iso_time(start, fraction=True)), ("end", iso_time(end - 0.001, fraction=True)),
+            ("sort", "-timestamp")] + [("project", i) for i in self._project_ids()]
         try:
-            body = self._client.get_json("uptime_results", f"organizations/{self._org}/events/", params)
+            rows = self._client.listing("uptime_results", f"organizations/{self._org}/events/", params,
+                                        key="data").items
         except SentryError as e:  # no Discover on the plan, no uptime_results dataset, or a narrower token
             raise unsupported_endpoint(e)
-        rows = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(rows, list):
-            self._client.stats.count_malformed("uptime_results")
-            raise MalformedResponse("uptime_results", "response has no list of data")
-        return rows
-
-    def _outcomes(self, start: float, end: float) -> Counter:
-        rows = self._query([*KEY, "check_status", "count()"],
-                           [("start", iso_time(start, fraction=True)), ("end", iso_time(end - 0.001, fraction=True)),
-                            ("sort", "-count()")])
-        if len(rows) >= 100:
-            log.warning("uptime_results: 100 groups in one window; counts of the rest are lost",
-                        extra={"poller": self.name})
         counts: Counter = Counter()
-        for row in rows:
-            key, outcome, n = _key(row), row.get("check_status") if isinstance(row, dict) else None, \
-                count(row.get("count()")) if isinstance(row, dict) else None
-            if key is None or outcome not in OUTCOMES or n is None:
-                self._client.stats.count_malformed("uptime_results")
-                continue
-            counts[(*key, outcome)] += n
-        return counts
-
-    def _latest_checks(self, end: float) -> dict[tuple[str, str, str], LatestCheck]:
-        start = end - LATEST_WINDOW
-        rows = self._query([*KEY, "check_status", "check_duration_us", "incident_status", "timestamp"],
-                           [("start", iso_time(start, fraction=True)), ("end", iso_time(end, fraction=True)),
-                            ("sort", "-timestamp")])
         latest: dict[tuple[str, str, str], LatestCheck] = {}
+        seen: set[str] = set()
         for row in rows:  # newest first
             key = _key(row)
             status = row.get("check_status") if isinstance(row, dict) else None
             if key is None or status not in OUTCOMES:
                 self._client.stats.count_malformed("uptime_results")
                 continue
+            check_id = label(row.get("check_id"))
+            if check_id in seen:
+                continue  # offset pages can overlap while results land: each check once
+            if check_id:
+                seen.add(check_id)
+            counts[(*key, status)] += 1
             if key not in latest:
                 duration = count(row.get("check_duration_us"))
                 latest[key] = LatestCheck(status, None if duration is None else duration / 1e6,
                                           parse_time(row.get("timestamp")), count(row.get("incident_status")) == 1)
-        return latest
+        return counts, latest
 
 
 def _key(row: Any) -> tuple[str, str, str] | None:

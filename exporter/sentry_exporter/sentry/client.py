@@ -39,6 +39,13 @@ SNUBA_THROTTLED = "Rate limit exceeded. Please try your query with a smaller dat
 THROTTLE_BACKOFF = (1.0, 60.0)  # seconds: first and longest wait after a throttle without a Reset header
 
 
+@dataclass(frozen=True)
+class Listing:
+    """A list as `SentryClient.listing` read it: every item, or the first `cap` with `cut` set."""
+    items: list[Any]
+    cut: bool  # the cap stopped the reading while Sentry had more
+
+
 class ApiStats:
     """What the client did, for sentry_api_* metrics. Read by scrapes, so it only holds numbers."""
 
@@ -336,6 +343,19 @@ class SentryClient:
             if len(seen_cursors) >= max_pages:
                 self.stats.count_malformed(endpoint)
                 raise MalformedResponse(endpoint, f"pagination did not end after {max_pages} pages")
+
+
+    def listing(self, endpoint: str, path: str, params: Params = (), *, key: str | None = None,
+                cap: int | None = None) -> Listing:
+        """The items of every page of a cursor-paginated list (see `pages`): the one way a poller reads a
+        list. With `cap`, the reading stops at that many items, and `cut` says whether Sentry had more:
+        the caller exports that as a `*_truncated` gauge, so a cut is never silent."""
+        items: list[Any] = []
+        for page, more in self.pages(endpoint, path, params, key=key):
+            items.extend(page)
+            if cap is not None and len(items) >= cap:
+                return Listing(items[:cap], more or len(items) > cap)
+        return Listing(items, False)
 
 
 def _detail(resp: requests.Response) -> str:
