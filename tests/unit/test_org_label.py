@@ -43,8 +43,8 @@ def test_every_sample_carries_the_org_in_both_formats(exporter, org):
             found = samples(e, accept)
             names = {s.name for s in found}
             # the collector's families, the client's own counters, sentry_up and the telemetry's counters
-            assert {"sentry_up", "sentry_issues", "sentry_api_requests_total", "sentry_polls_total",
-                    "sentry_exporter_telemetry_items_total", "sentry_series_dropped", "sentry_issue_tag_values"} <= names
+            assert {"sentry_up", "sentry_issues", "sentry_issue_tag_values", "sentry_api_requests_total",
+                    "sentry_polls_total", "sentry_exporter_telemetry_items_total", "sentry_series_dropped"} <= names
             unlabelled = sorted({s.name for s in found if s.labels.get("org") != org.slug})
             assert not unlabelled, f"series without org=\"{org.slug}\": {unlabelled}"
     finally:
