@@ -19,7 +19,8 @@ exporter_up = stat(
 
 scrape_up = stat(
     "Exporter scraped", "Prometheus' own `up` for the exporter job (the job named in the recording rule "
-    "config:sentry_exporter_job:info): 1 when the last scrape worked.",
+    "config:sentry_exporter_job:info): 1 when the last scrape worked. `up` has no org: the targets that served "
+    "only other orgs in the last day are left out.",
     [prom(f"min({EXPORTER_UP})", instant=True)], unit="none", color_mode="background",
     mappings=UP_DOWN, thresholds=steps((None, RED), (1, GREEN)),
 )
