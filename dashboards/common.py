@@ -19,9 +19,15 @@ PROMETHEUS, LOKI, TEMPO = (v.ref for v in DATASOURCE_VARIABLES)
 
 # Every dashboard carries this tag; the link bar lists all dashboards with it.
 DASHBOARD_TAG = "sentry"
+# Every series the exporter serves carries `org` (its SENTRY_ORG): several orgs share one Prometheus, as
+# clusters do in kubernetes-mixin. Every selector takes this matcher, every by() and on() keeps `org`.
+ORG = 'org=~"$org"'
 # The exporter's `up` series: the job it is scraped under is set once, in the rules
-# (config:sentry_exporter_job:info in provisioning/prometheus/rules/sentry-config.rules.yml).
-EXPORTER_UP = "up and on (job) config:sentry_exporter_job:info"
+# (config:sentry_exporter_job:info in provisioning/prometheus/rules/sentry-config.rules.yml). `up` is
+# Prometheus' own and has no org: leave out the targets that served only other orgs in the last day
+# (a target that never served, or went down over a day ago, stays in view).
+EXPORTER_UP = ('up and on (job) config:sentry_exporter_job:info unless on (job, instance) '
+               'last_over_time(sentry_exporter_build_info{org!~"$org"}[1d])')
 EXPORTER_LOGS = '{service="sentry-exporter"}'
 EXPORTER_TRACES = '{resource.service.name="sentry-exporter"}'
 
@@ -173,13 +179,13 @@ def bargauge(title, description, targets, unit, thresholds=None, min_value=0, ma
 
 def bars_by(title, description, label, series):
     """A bar per value of `label`: the sum of `series` over it, largest first."""
-    return bargauge(title, description, [prom(f"sort_desc(sum by ({label}) ({series}))", legend="{{%s}}" % label,
+    return bargauge(title, description, [prom(f"sort_desc(sum by (org, {label}) ({series}))", legend="{{%s}}" % label,
                                               instant=True)], unit="short")
 
 
 def pie_by(title, description, label, series):
     """A slice per value of `label`: the sum of `series` over it."""
-    return piechart(title, description, [prom(f"sum by ({label}) ({series})", legend="{{%s}}" % label,
+    return piechart(title, description, [prom(f"sum by (org, {label}) ({series})", legend="{{%s}}" % label,
                                               instant=True)], unit="short")
 
 
@@ -224,15 +230,21 @@ def variable(name, label, metric, label_name, description, all_value=None):
                          all_value)
 
 
+# The first variable of every dashboard: the others' values depend on it.
+ORG_VARIABLE = variable("org", "Organization", "sentry_up", "org", "Sentry organization slug (each exporter's "
+                        "SENTRY_ORG)")
+
+
 def _link_bar():
     return [g.DashboardLink(type="dashboards", tags=[DASHBOARD_TAG], asDropdown=False, includeVars=False,
                             keepTime=True, title="Sentry dashboards", tooltip="The other Sentry dashboards")]
 
 
 def alert_annotation(alert_regex="Sentry.*"):
+    """Firing alerts of the selected orgs, and those about the stack itself (no org: SentryExporterDown …)."""
     return {"name": "Firing alerts", "enable": True, "hide": False, "iconColor": RED,
             "datasource": PROMETHEUS,
-            "expr": f'ALERTS{{alertstate="firing", alertname=~"{alert_regex}"}}',
+            "expr": f'ALERTS{{alertstate="firing", alertname=~"{alert_regex}", org=~"$org|"}}',
             "titleFormat": "{{alertname}}", "textFormat": "{{severity}} {{project}}",
             "tagKeys": "severity,project", "useValueForTime": False}
 
@@ -240,8 +252,8 @@ def alert_annotation(alert_regex="Sentry.*"):
 def deploy_annotation():
     """Each release's newest deploy per environment, at the time it finished (the sample's value)."""
     return {"name": "Deploys", "enable": True, "hide": False, "iconColor": BLUE, "datasource": PROMETHEUS,
-            "expr": 'max by (project, release, environment) '
-                    '(sentry_release_deploy_timestamp_seconds{project=~"$project"}) * 1000',
+            "expr": 'max by (org, project, release, environment) '
+                    '(sentry_release_deploy_timestamp_seconds{org=~"$org", project=~"$project"}) * 1000',
             "titleFormat": "Deploy of {{release}}", "textFormat": "{{project}} to {{environment}}",
             "tagKeys": "project,environment", "useValueForTime": True}
 
@@ -249,7 +261,8 @@ def deploy_annotation():
 def release_annotation():
     """Each of the newest releases at the time Sentry created it."""
     return {"name": "Releases", "enable": False, "hide": False, "iconColor": "purple", "datasource": PROMETHEUS,
-            "expr": 'max by (project, release) (sentry_release_created_timestamp_seconds{project=~"$project"}) * 1000',
+            "expr": 'max by (org, project, release) '
+                    '(sentry_release_created_timestamp_seconds{org=~"$org", project=~"$project"}) * 1000',
             "titleFormat": "Release {{release}}", "textFormat": "{{project}}", "tagKeys": "project",
             "useValueForTime": True}
 
@@ -265,7 +278,8 @@ def dashboard(uid, title, description, rows, variables=(), annotations=(), links
     panels, links = arrange(rows), _link_bar() + list(links)
     return Dashboard(
         uid=uid, title=title, description=description, tags=[DASHBOARD_TAG, *tags],
-        panels=panels, templating=g.Templating(list=_datasources_used(panels, annotations, links) + list(variables)),
+        panels=panels,
+        templating=g.Templating(list=_datasources_used(panels, annotations, links) + [ORG_VARIABLE, *variables]),
         annotations=g.Annotations(list=list(annotations)),
         links=links,
         time=g.Time("now-24h", "now"), refresh="1m",

@@ -1,9 +1,8 @@
 """Sentry Crons and Uptime: which scheduled jobs missed, failed or timed out, and which endpoints are down."""
-from common import (BLUE, GREEN, ORANGE, RED, YELLOW, alert_annotation, bargauge, count_stat, dashboard, prom,
+from common import (BLUE, GREEN, ORANGE, ORG, RED, YELLOW, alert_annotation, bargauge, count_stat, dashboard, prom,
                     state_timeline, steps, table, timeseries, value_text, variable)
 
-SELECT = 'project=~"$project", environment=~"$environment"'
-UPTIME = 'project=~"$project"'
+SELECT = f'{ORG}, project=~"$project", environment=~"$environment"'
 
 
 def monitor(metric, matcher=""):
@@ -16,7 +15,7 @@ STATUS_CODE = " + ".join(f"{factor}sum without (status) ({monitor('sentry_monito
                          for factor, state in (("", '"ok"'), ("2 * ", '"error"'), ("3 * ", '"disabled"')))
 FAILING = monitor("sentry_monitor_status", 'status="error"')
 BAD_CHECKINS = monitor("sentry_monitor_checkins_total", 'status=~"missed|error|timeout"')
-WITH_TEAM = "* on (project, monitor) group_left (team) sentry_monitor_info"
+WITH_TEAM = f"* on (org, project, monitor) group_left (team) sentry_monitor_info{{{ORG}}}"
 DEADLINE = monitor("sentry_monitor_next_checkin_latest_timestamp_seconds")
 
 failing = count_stat(
@@ -27,8 +26,8 @@ failing = count_stat(
 overdue = count_stat(
     "Overdue check-ins", "Monitor environments past their latest expected check-in (nextCheckInLatest: the "
     "expected time plus the margin) and not muted.",
-    f"sum((time() - {DEADLINE} > bool 0) unless on (project, monitor, environment) "
-    f"(sentry_monitor_muted == 1))",
+    f"sum((time() - {DEADLINE} > bool 0) unless on (org, project, monitor, environment) "
+    f"(sentry_monitor_muted{{{SELECT}}} == 1))",
     (1, ORANGE),
 )
 
@@ -40,7 +39,7 @@ missed_24h = count_stat(
 
 uptime_down = count_stat(
     "Uptime monitors down", "Uptime monitors with an open downtime incident in Sentry.",
-    f"sum(1 - sentry_uptime_up{{{UPTIME}}})", (1, RED),
+    f"sum(1 - sentry_uptime_up{{{SELECT}}})", (1, RED),
 )
 
 status_grid = state_timeline(
@@ -53,13 +52,13 @@ status_grid = state_timeline(
 
 uptime_now = bargauge(
     "Uptime monitors", "1 while an uptime monitor is up in Sentry, 0 while it has an open downtime incident.",
-    [prom(f"sentry_uptime_up{{{UPTIME}}}", legend="{{url}} ({{environment}})", instant=True)], unit="none",
+    [prom(f"sentry_uptime_up{{{SELECT}}}", legend="{{url}} ({{environment}})", instant=True)], unit="none",
     thresholds=steps((None, RED), (1, GREEN)), max_value=1,
 )
 
 bad_checkins = timeseries(
     "Missed and failed check-ins", "Check-ins per hour with status missed, error or timeout, per monitor.",
-    [prom(f"sum by (monitor, environment, status) (increase({BAD_CHECKINS}[1h]))",
+    [prom(f"sum by (org, monitor, environment, status) (increase({BAD_CHECKINS}[1h]))",
           legend="{{monitor}} ({{environment}}) {{status}}")],
     unit="short",
 )
@@ -72,13 +71,13 @@ durations = timeseries(
 
 uptime_checks = timeseries(
     "Uptime check results", "Uptime checks per hour by outcome, per monitored URL (Discover's uptime_results).",
-    [prom(f"sum by (url, outcome) (increase(sentry_uptime_checks_total{{{UPTIME}}}[1h]))",
+    [prom(f"sum by (org, url, outcome) (increase(sentry_uptime_checks_total{{{SELECT}}}[1h]))",
           legend="{{url}} {{outcome}}")], unit="short", stack=True,
 )
 
 uptime_durations = timeseries(
     "Uptime check duration", "How long the latest check of each URL took.",
-    [prom(f"sentry_uptime_last_check_duration_seconds{{{UPTIME}}}", legend="{{url}} ({{environment}})")],
+    [prom(f"sentry_uptime_last_check_duration_seconds{{{SELECT}}}", legend="{{url}} ({{environment}})")],
     unit="s",
 )
 
@@ -103,10 +102,11 @@ dashboard = dashboard(
     description="Sentry Crons monitors (missed, failed, timed-out check-ins) and Sentry Uptime monitors.",
     tags=["crons", "uptime"],
     variables=[
-        variable("project", "Project", '{__name__=~"sentry_monitor_info|sentry_uptime_up"}', "project",
+        variable("project", "Project", f'{{__name__=~"sentry_monitor_info|sentry_uptime_up", {ORG}}}', "project",
                  "Sentry project slug"),
-        variable("environment", "Environment", 'sentry_monitor_status{project=~"$project"}', "environment",
-                 "Monitor environment"),
+        variable("environment", "Environment",
+                 f'{{__name__=~"sentry_monitor_status|sentry_uptime_up", {ORG}, project=~"$project"}}', "environment",
+                 "Monitor or uptime monitor environment"),
     ],
     annotations=[alert_annotation("SentryCron.*|SentryUptime.*")],
     rows=[

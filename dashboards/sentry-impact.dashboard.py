@@ -1,17 +1,17 @@
 """Impact & ownership: who owns the unresolved issues and which ones hurt the most customers."""
-from common import (ORANGE, RED, YELLOW, bargauge, bars_by, count_stat, dashboard, link, pie_by, prom, stat, table,
+from common import (ORANGE, ORG, RED, YELLOW, bargauge, bars_by, count_stat, dashboard, link, pie_by, prom, stat, table,
                     timeseries, variable)
 
 
 def issues(extra=""):
-    return f'sentry_issues{{project=~"$project", level=~"$level", assignee=~"$assignee"{extra}}}'
+    return f'sentry_issues{{org=~"$org", project=~"$project", level=~"$level", assignee=~"$assignee"{extra}}}'
 
 
 def info(extra=""):
-    return f'sentry_issue_info{{project=~"$project", level=~"$level", assignee=~"$assignee"{extra}}}'
+    return f'sentry_issue_info{{org=~"$org", project=~"$project", level=~"$level", assignee=~"$assignee"{extra}}}'
 
 
-TAG_VALUES = 'sentry_issue_tag_values{project=~"$project", tag=~"$tag", assignee=~"$assignee"}'
+TAG_VALUES = 'sentry_issue_tag_values{org=~"$org", project=~"$project", tag=~"$tag", assignee=~"$assignee"}'
 # The alert rule SentryIssueHighImpact pages on exactly this comparison (thresholds per tag and
 # release_stage tier live in provisioning/prometheus/rules/sentry-config.rules.yml).
 OVER_THRESHOLD = (f'({TAG_VALUES} > on (tag, release_stage) group_left () '
@@ -35,12 +35,12 @@ escalating = count_stat(
 over_threshold_count = count_stat(
     "Paging-level issues", "Issues whose distinct impact-tag values in 24h exceed the "
     "threshold of their tag and release_stage tier: the issues SentryIssueHighImpact pages for.",
-    f"count(count by (issue, project) {OVER_THRESHOLD})", (1, RED),
+    f"count(count by (org, issue, project) {OVER_THRESHOLD})", (1, RED),
 )
 
 owners = stat(
     "Owners with open issues", "Distinct teams or users assigned to at least one unresolved issue.",
-    [prom(f'count(count by (assignee) ({ASSIGNED}))', instant=True)],
+    [prom(f'count(count by (org, assignee) ({ASSIGNED}))', instant=True)],
     unit="short",
 )
 
@@ -57,7 +57,7 @@ by_priority = pie_by(
 top_by_users = bargauge(
     "Top issues by users", "The ten top issues with the most distinct users in the window. "
     "Click a bar to open the issue in Sentry.",
-    [prom(f'topk(10, sentry_issue_users{{project=~"$project"}} * on(issue, project) '
+    [prom(f'topk(10, sentry_issue_users{{org=~"$org", project=~"$project"}} * on(org, issue, project) '
           f"group_left(title, permalink) {info()})", legend="{{issue}} · {{title}}", instant=True)],
     unit="short", links=[OPEN_IN_SENTRY],
 )
@@ -65,8 +65,8 @@ top_by_users = bargauge(
 top_by_tag = bargauge(
     "Top issues by distinct workspaces / tenants", "Issues with the most distinct values of an impact tag "
     "(SENTRY_IMPACT_TAGS, e.g. workspace_id, tenant_id) in the last 24h. Click a bar to open the issue.",
-    [prom(f"topk(10, max by (issue, project, tag) ({TAG_VALUES}) * on(issue, project) "
-          'group_left(title, permalink) sentry_issue_info{project=~"$project"})',
+    [prom(f"topk(10, max by (org, issue, project, tag) ({TAG_VALUES}) * on(org, issue, project) "
+          'group_left(title, permalink) sentry_issue_info{org=~"$org", project=~"$project"})',
           legend="{{issue}} · {{tag}} · {{title}}", instant=True)],
     unit="short", links=[OPEN_IN_SENTRY],
 )
@@ -74,8 +74,8 @@ top_by_tag = bargauge(
 over_threshold = table(
     "Issues over the paging threshold", "Each issue, impact tag and tier whose distinct values in 24h exceed "
     "the paging threshold. Click a row to open the issue in Sentry.",
-    [prom(f"{OVER_THRESHOLD} * on(issue, project) group_left(title, permalink) "
-          'sentry_issue_info{project=~"$project"}', table=True)],
+    [prom(f"{OVER_THRESHOLD} * on(org, issue, project) group_left(title, permalink) "
+          'sentry_issue_info{org=~"$org", project=~"$project"}', table=True)],
     unit="short", sort_by="Distinct values",
     links=[link("Open issue in Sentry", "${__data.fields.permalink}")],
     transformations=[{"id": "organize", "options": {
@@ -87,7 +87,7 @@ over_threshold = table(
 escalating_list = table(
     "Escalating top issues", "Top issues currently escalating, with events in the window and owner. "
     "Click a row to open the issue in Sentry.",
-    [prom('sentry_issue_window_events{project=~"$project"} * on(issue, project) '
+    [prom('sentry_issue_window_events{org=~"$org", project=~"$project"} * on(org, issue, project) '
           f'group_left(title, assignee, permalink) {ESCALATING_INFO}',
           table=True)],
     unit="short", sort_by="Events",
@@ -100,7 +100,7 @@ escalating_list = table(
 
 escalations = timeseries(
     "Escalations per project (1h)", "Issues that became escalating in the preceding hour, per project.",
-    [prom('sum by (project) (increase(sentry_issue_transitions_total{transition="escalating", '
+    [prom('sum by (org, project) (increase(sentry_issue_transitions_total{org=~"$org", transition="escalating", '
           'project=~"$project", level=~"$level"}[1h]))', legend="{{project}}")],
     unit="short", stack=True,
 )
@@ -111,11 +111,11 @@ dashboard = dashboard(
                 "and which ones page.",
     tags=["impact"],
     variables=[
-        variable("project", "Project", "sentry_issues", "project", "Sentry project slug"),
-        variable("level", "Level", 'sentry_issues{project=~"$project"}', "level", "Issue level"),
-        variable("assignee", "Assignee", 'sentry_issues{project=~"$project"}', "assignee",
+        variable("project", "Project", f"sentry_issues{{{ORG}}}", "project", "Sentry project slug"),
+        variable("level", "Level", 'sentry_issues{org=~"$org", project=~"$project"}', "level", "Issue level"),
+        variable("assignee", "Assignee", 'sentry_issues{org=~"$org", project=~"$project"}', "assignee",
                  "Owning team or user, or unassigned"),
-        variable("tag", "Impact tag", "sentry_issue_tag_values", "tag",
+        variable("tag", "Impact tag", f"sentry_issue_tag_values{{{ORG}}}", "tag",
                  "Impact tag counted per issue (SENTRY_IMPACT_TAGS)", all_value=".*"),
     ],
     rows=[

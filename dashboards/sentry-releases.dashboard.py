@@ -1,12 +1,12 @@
 """Release health: crash-free sessions and users per release, and the releases that hurt."""
-from common import (GREEN, RED, YELLOW, bargauge, count_stat, dashboard, deploy_annotation, prom, release_annotation,
-                    stat, steps, table, timeseries, variable)
+from common import (GREEN, ORG, RED, YELLOW, bargauge, count_stat, dashboard, deploy_annotation, prom,
+                    release_annotation, stat, steps, table, timeseries, variable)
 
-SELECT = 'project=~"$project", environment=~"$environment"'
+SELECT = f'{ORG}, project=~"$project", environment=~"$environment"'
 SESSIONS_OK = f"sentry_release_crash_free_sessions_ratio{{{SELECT}}}"
 USERS_OK = f"sentry_release_crash_free_users_ratio{{{SELECT}}}"
 SESSIONS = f"sentry_release_sessions{{{SELECT}}}"
-LATEST = 'on (project, release) group_left () sentry_release_info{project=~"$project", latest="true"}'
+LATEST = 'on (org, project, release) group_left () sentry_release_info{org=~"$org", project=~"$project", latest="true"}'
 # SentryReleaseUnhealthy's objective (provisioning/prometheus/rules/sentry-config.rules.yml).
 OBJECTIVE = 'scalar(config:sentry_alert_threshold:value{threshold="release_crash_free_sessions_ratio"})'
 CRASH_FREE = steps((None, RED), (0.98, YELLOW), (0.995, GREEN))
@@ -30,7 +30,7 @@ sessions_24h = stat(
 new_issues = count_stat(
     "New issues (24h)", "Issues first seen in the last 24 hours in the selected projects: what the latest "
     "releases brought.",
-    'sum(sentry_issues_new_24h{project=~"$project"})', (1, YELLOW), (10, RED),
+    'sum(sentry_issues_new_24h{org=~"$org", project=~"$project"})', (1, YELLOW), (10, RED),
 )
 
 sessions_over_time = timeseries(
@@ -72,7 +72,7 @@ latest_releases = table(
 
 new_by_project = bargauge(
     "New issues per project (24h)", "Issues first seen in the last 24 hours, per project.",
-    [prom('sort_desc(sentry_issues_new_24h{project=~"$project"})', legend="{{project}}", instant=True)],
+    [prom('sort_desc(sentry_issues_new_24h{org=~"$org", project=~"$project"})', legend="{{project}}", instant=True)],
     unit="short", thresholds=steps((None, YELLOW)),
 )
 
@@ -82,9 +82,9 @@ dashboard = dashboard(
     tags=["releases"],
     annotations=[deploy_annotation(), release_annotation()],
     variables=[
-        variable("project", "Project", "sentry_release_info", "project", "Sentry project slug"),
-        variable("environment", "Environment", 'sentry_release_sessions{project=~"$project"}', "environment",
-                 "Release environment"),
+        variable("project", "Project", f"sentry_release_info{{{ORG}}}", "project", "Sentry project slug"),
+        variable("environment", "Environment", 'sentry_release_sessions{org=~"$org", project=~"$project"}',
+                 "environment", "Release environment"),
     ],
     rows=[
         (4, [below_objective, worst_latest, sessions_24h, new_issues]),

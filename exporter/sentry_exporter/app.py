@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import generate_latest
 
-from .collector import SentryCollector
+from .collector import OrgRegistry, SentryCollector
 from .config import Config
 from .directory import ProjectDirectory
 from .pollers import Unsupported
@@ -78,7 +78,7 @@ class Exporter:
                                                     config.label_tags, config.impact_top, config.max_issue_series),
                                        config.impact_interval))
         self.store = SnapshotStore(tuple(job.poller.name for job in self.jobs))
-        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry = OrgRegistry(config.org)
         self.registry.register(SentryCollector(self.store, self.client.stats, self.client.pacer.windows, config))
         self._auth_reported = False
         self._intervals = {job.poller.name: job.interval for job in self.jobs}

@@ -69,15 +69,16 @@ def rules_for_job(job: str, workdir: Path) -> list[Path]:
     return copies
 
 
-def start_prometheus(binary: str, workdir: Path, exporter_port: int, job: str, rules: list[Path]) -> Prometheus:
-    """Prometheus scraping the exporter every second as `job`, with these rule files loaded."""
+def start_prometheus(binary: str, workdir: Path, exporter_ports: list[int], job: str, rules: list[Path]) -> Prometheus:
+    """Prometheus scraping the exporters every second as `job`, with these rule files loaded."""
     rule_files = "".join(f"  - {path}\n" for path in rules)
+    targets = ", ".join(f"'127.0.0.1:{port}'" for port in exporter_ports)
     config = workdir / "prometheus.yml"
     config.write_text(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
         f"rule_files:\n{rule_files}"
         f"scrape_configs:\n  - job_name: {job}\n"
-        f"    static_configs:\n      - targets: ['127.0.0.1:{exporter_port}']\n"
+        f"    static_configs:\n      - targets: [{targets}]\n"
     )
     port = free_port()
     log = (workdir / "prometheus.log").open("w")
@@ -114,8 +115,10 @@ def substitute(expr: str, variables: dict[str, str]) -> str:
     return re.sub(r"\$(?:\{(\w+)\}|(\w+))", replace, expr)
 
 
-def resolve_variables(prometheus: Prometheus, dashboard: dict) -> tuple[dict[str, str], dict[str, str]]:
-    """Values for the dashboard's variables as Grafana's "All" would pick them from label_values().
+def resolve_variables(prometheus: Prometheus, dashboard: dict,
+                      chosen: dict[str, str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """Values for the dashboard's variables as Grafana's "All" would pick them from label_values(), except
+    those `chosen` ({name: one value}), as a user picks one org.
 
     Returns (values, how) where how[name] is "values" when real label values were found, "allValue"
     when none exist and the variable's All value stands in, or "none" (then `.*`, so queries still run).
@@ -123,6 +126,9 @@ def resolve_variables(prometheus: Prometheus, dashboard: dict) -> tuple[dict[str
     values, how = {}, {}
     now = time.time()
     for var in (v for v in dashboard["templating"]["list"] if v["type"] == "query"):
+        if var["name"] in (chosen or {}):
+            values[var["name"]], how[var["name"]] = grafana_regex([chosen[var["name"]]]), "chosen"
+            continue
         match = LABEL_VALUES.match(var["query"])
         selector = substitute(match["selector"], values)
         series = prometheus.api("series", **{"match[]": selector, "start": now - 600, "end": now})

@@ -29,7 +29,10 @@ from tools import require_tool, sample_values, wait_for
 
 # Panels that cannot show data yet, with the reason. The test reports them instead of failing, and fails
 # once one of them shows data, so that it gets removed. Empty this when the metrics and demo data exist.
-PENDING_PANELS: dict[tuple[str, str], str] = {}
+PENDING_PANELS: dict[tuple[str, str], str] = {
+    ("sentry-quota", "Projected at period end"): "its recording rule keeps `org` once the rules carry it through "
+                                                 "their by() (issue 20, point 7: the rules' side)",
+}
 
 DASHBOARDS = {uid: imported(dashboard) for uid, dashboard in generated().items()}
 JOB = "sentry"  # the job name someone else's Prometheus scrapes the exporter under
@@ -44,7 +47,7 @@ def stack(tmp_path_factory):
     prometheus = None
     try:
         workdir = tmp_path_factory.mktemp("prometheus")
-        prometheus = start_prometheus(binary, workdir, exporter.port, JOB, rules_for_job(JOB, workdir))
+        prometheus = start_prometheus(binary, workdir, [exporter.port], JOB, rules_for_job(JOB, workdir))
         # rate() needs a few samples: wait until Prometheus holds 5 scrapes of the exporter.
         wait_for(lambda: prometheus.instant(f'count_over_time(sentry_up{{job="{JOB}"}}[1m]) >= 5'),
                  30, interval=0.5, what="five scrapes of the exporter")

@@ -114,7 +114,7 @@ def test_once_prints_the_exposition(make_sim):
     proc = subprocess.run([EXPORTER, "--once"], env={**env, "SENTRY_TIMEOUT_SECONDS": "1"},
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
-    assert "sentry_up 0.0" in proc.stdout
+    assert 'sentry_up{org="acme"} 0.0' in proc.stdout
     assert TOKEN not in proc.stdout + proc.stderr
 
 

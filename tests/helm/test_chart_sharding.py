@@ -147,6 +147,8 @@ def test_two_shards_aggregate_like_one_exporter_within_the_shared_budget(make_si
         assert accepted and all(v > 0 for v in accepted.values())
         assert sharded.query('count by (job) (up{job="sentry-exporter"})', at) == {(("job", "sentry-exporter"),): 2}
         assert set(sharded.query("sum by (shard) (up)", at)) == {(("shard", "a"),), (("shard", "b"),)}
+        # Shards split the projects, not the org: both serve it under the one org label.
+        assert sharded.query("count by (org) (sentry_up)", at) == {(("org", org.slug),): 2}
 
         # The shards' demand exceeds the budget, so the shared budget is what bounds their rate.
         budget = VARIANTS["shard-a"]["shard"]["sharedRequestsPerSecond"]

@@ -67,7 +67,7 @@ def test_unusable_response_is_counted(case, scripted):
     assert (failing in outcome.errors) if failing else not outcome.errors, outcome.errors
     samples = check_exposition(outcome.exposition)
     exposed = sample_values(outcome.exposition.decode(), "sentry_api_malformed_responses_total")
-    assert exposed[(("endpoint", counted),)] >= 1
+    assert exposed[(("endpoint", counted), ("org", "acme"))] >= 1
     assert samples
 
 

@@ -40,7 +40,7 @@ def test_basic_auth_and_bearer_from_files(make_sim, make_exporter, tmp_path):
     assert status(exporter, Authorization="Bearer scrape-bearer-5521") == 200
     text = requests.get(f"{exporter.url}/metrics", headers={"Authorization": "Bearer scrape-bearer-5521"},
                         timeout=5).text
-    assert "sentry_up 1.0" in text
+    assert 'sentry_up{org="acme"} 1.0' in text
     assert "scrape-bearer-5521" not in text and "pa:sswörd-77" not in text
 
 

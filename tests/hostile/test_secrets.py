@@ -67,6 +67,6 @@ def test_once_output_holds_no_token(scripted):
            "LOG_LEVEL": "debug", "SENTRY_TIMEOUT_SECONDS": "1"}
     proc = subprocess.run([EXPORTER, "--once"], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
-    assert "sentry_up 0.0" in proc.stdout
+    assert 'sentry_up{org="acme"} 0.0' in proc.stdout
     assert "rejected the token" in proc.stderr
     assert TOKEN not in proc.stdout + proc.stderr

@@ -69,8 +69,9 @@ def test_poll_log_lines_carry_the_trace_id_of_a_shipped_trace(shipped):
 
 def test_what_was_shipped_is_counted_on_metrics(shipped):
     _, _, metrics = shipped
+    # in demo mode the org label is the demo org's slug, as on every series
     sent = {signal: sample_values(metrics, "sentry_exporter_telemetry_items_total").get(
-        (("result", "sent"), ("signal", signal))) for signal in ("logs", "spans")}
+        (("org", "demo"), ("result", "sent"), ("signal", signal))) for signal in ("logs", "spans")}
     assert all(sent.values()), sent
     failed = sample_values(metrics, "sentry_exporter_telemetry_batches_failed_total")
-    assert failed == {(("signal", "logs"),): 0, (("signal", "spans"),): 0}
+    assert failed == {(("org", "demo"), ("signal", "logs")): 0, (("org", "demo"), ("signal", "spans")): 0}

@@ -14,7 +14,8 @@ def run(exporter: Exporter, poller: str) -> None:
 
 
 def sample(exporter: Exporter, name: str, **labels: str) -> float | None:
-    return exporter.registry.get_sample_value(name, labels)
+    """The value of one series; its `org` label (on every series) is the exporter's SENTRY_ORG."""
+    return exporter.registry.get_sample_value(name, {"org": exporter.config.org, **labels})
 
 
 # Every monitoring poller on a one-minute interval.

@@ -224,4 +224,4 @@ def test_a_bad_answer_fails_the_poll_and_keeps_metrics_up(exporter, org, clock, 
     assert not e.run_poller(job.poller)
     assert sample(e, "sentry_poll_success", poller=poller) == 0
     assert sample(e, "sentry_poll_unsupported", poller=poller, reason="not_found") is None
-    assert b"sentry_up 0.0" in e.exposition()
+    assert b'sentry_up{org="acme"} 0.0' in e.exposition()

@@ -45,7 +45,9 @@ def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
             if state.unsupported_runs:
                 runs["unsupported"] = state.unsupported_runs
             for result, count in runs.items():
-                exemplar = Exemplar({"trace_id": state.trace_id}, count) \
+                # An exemplar's value is one observation (client_python's Counter.inc gives it the
+                # increment): 1 run. The running count would plot far above the panel's increase().
+                exemplar = Exemplar({"trace_id": state.trace_id}, 1) \
                     if result == latest and state.trace_id else None
                 polls.add_metric([name, result], count, exemplar=exemplar)
         if state.last_success is not None:

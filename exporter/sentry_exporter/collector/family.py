@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Iterable, Mapping, Sequence
 
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -43,3 +44,11 @@ def add_state_set(family: Metric, key: Sequence[str], states: Iterable[str], cur
     """A state set: one sample per state, 1 for `current` and 0 for the others."""
     for state in states:
         family.add_metric([*key, state], float(state == current))
+
+
+def labelled(family: Metric, labels: Mapping[str, str]) -> Metric:
+    """`family` with `labels` on every sample; a label the family has of its own keeps its value.
+    Exemplars stay as they are: their labels are the trace's, not the series'."""
+    copied = copy.copy(family)
+    copied.samples = [s._replace(labels={**labels, **s.labels}) for s in family.samples]
+    return copied
