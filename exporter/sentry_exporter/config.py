@@ -132,6 +132,18 @@ def _secret(value: Any, name: str) -> str:
     return text
 
 
+def _token(value: Any, name: str) -> str:
+    """A bearer token: RFC 6750's b64token is printable ASCII, and http.client could not send anything
+    else in a header. A file saved with a byte-order mark is the usual culprit; the message names the
+    character by its position and code point, never the token."""
+    text = _secret(value, name)
+    for position, char in enumerate(text, 1):
+        if not "!" <= char <= "~":
+            why = " (a byte-order mark: save the file without BOM)" if char == "\ufeff" else ""
+            raise ConfigError(f"{name} must be printable ASCII; character {position} is U+{ord(char):04X}{why}")
+    return text
+
+
 def label_name(tag: str) -> str:
     """A Prometheus label name for a Sentry tag: `os.name` -> `os_name`."""
     name = re.sub(r"[^a-zA-Z0-9_]", "_", tag)
@@ -231,7 +243,7 @@ def _interval_or_off(value: Any, name: str) -> float:
 @dataclass(frozen=True)
 class Config:
     """Every setting, one field each: the configuration table (README's is generated from it)."""
-    token: str = setting("SENTRY_AUTH_TOKEN", _secret, "", f"token with {REQUIRED_SCOPES}", shown_default="required",
+    token: str = setting("SENTRY_AUTH_TOKEN", _token, "", f"token with {REQUIRED_SCOPES}", shown_default="required",
                          secret=True, from_file=True)
     org: str = setting("SENTRY_ORG", _slug, "", "organization slug", shown_default="required")
     sentry_url: str = setting("SENTRY_URL", _url, "https://sentry.io", "SaaS region or self-hosted base URL",
@@ -297,7 +309,8 @@ class Config:
                                           "with the password: basic auth on `/metrics`")
     basic_auth_password: str | None = _secret_setting("EXPORTER_BASIC_AUTH_PASSWORD",
                                                       "with the user: basic auth on `/metrics`")
-    bearer_token: str | None = _secret_setting("EXPORTER_BEARER_TOKEN", "bearer token required on `/metrics`")
+    bearer_token: str | None = setting("EXPORTER_BEARER_TOKEN", _token, None, "bearer token required on `/metrics`",
+                                       secret=True, from_file=True)
     log_level: str = setting("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "log level")
     log_format: str = setting("LOG_FORMAT", _choice("json", "text"), "json",
                               "`json` lines carry the poll's `trace_id`; or `text`")

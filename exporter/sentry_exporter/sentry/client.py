@@ -210,18 +210,20 @@ class SentryClient:
         self.pacer.acquire(bucket)
         with tracing.span(f"GET {endpoint}", **{"sentry.endpoint": endpoint, "http.request.method": "GET",
                                                  "retry.attempt": attempt}) as span:
+            headers = None
             try:
                 resp = self._session.get(url, params=params, timeout=self._timeout, allow_redirects=False,
                                          stream=True)
                 self._read_body(resp, started=time.monotonic())
+                headers = resp.headers
             except requests.RequestException as e:
-                self.pacer.release(bucket, None)
                 self.stats.count(endpoint, "error")
                 span.fail()
                 failure = self._redact(_describe(e))
                 log.warning("Sentry request failed", extra={"endpoint": endpoint, "error": failure})
                 return _Retry(failure, None, self._backoff(attempt))
-            self.pacer.release(bucket, resp.headers)
+            finally:  # whatever was raised: a slot kept by any other exception would be gone for good
+                self.pacer.release(bucket, headers)
             self.stats.count(endpoint, str(resp.status_code))
             span.set("http.response.status_code", resp.status_code)
             if resp.ok:
