@@ -49,6 +49,8 @@ SNUBA_THROTTLED = "Rate limit exceeded. Please try your query with a smaller dat
 class SimulatorServer:
     """A fake Sentry serving one ``Org`` under ``/api/0/``. ``url`` is the base (no ``/api/0``).
 
+    ``rate_limit_clock`` is Sentry's wall clock: its rate-limit windows, ``X-Sentry-Rate-Limit-Reset``
+    and the ``Date`` header all read it, so a clock a few seconds off ours reproduces a skewed Sentry.
     ``rate_limit_per_second=None`` is self-hosted: the middleware returns early there, so no
     rate-limit headers and no 429s (§0.5). A number is sentry.io: the group-default bucket allows that
     many requests a second per caller, shared by issues, sessions and projects (releases, stats_v2 and
@@ -190,6 +192,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):  # noqa: A002 - quiet: tests read the request log instead
         pass
+
+    def date_time_string(self, timestamp=None):
+        """The Date header, on Sentry's own clock: the one its rate-limit windows and Reset use, so a
+        test can skew that clock against the exporter's and the two headers stay consistent."""
+        return super().date_time_string(self.server.simulator.rate_limiter.now() if timestamp is None else timestamp)
 
     def do_GET(self):  # noqa: N802 - http.server's naming
         sim: SimulatorServer = self.server.simulator

@@ -24,7 +24,7 @@ from .. import __version__
 from ..telemetry import tracing
 from .buckets import bucket_of
 from .errors import ORG_TOKEN_PREFIX, AuthError, ContractError, MalformedResponse, NotFound, SentryError
-from .pacing import Pacer
+from .pacing import Pacer, reset_delay
 
 log = logging.getLogger(__name__)
 
@@ -282,13 +282,14 @@ class SentryClient:
         bucket blocked until then; None when neither header came, as with Snuba's throttling."""
         now = self._clock()
         retry_after = _number(resp.headers.get("Retry-After"))
-        reset = _number(resp.headers.get("X-Sentry-Rate-Limit-Reset"))
-        if retry_after is None and reset is None:
-            return None
-        until = now + retry_after if retry_after is not None else reset
-        until = min(until, now + 60.0)  # a wild header must not park the poller for hours
-        self.pacer.block_until(bucket, until)
-        return max(0.0, until - now) + random.uniform(0, 0.1)
+        if retry_after is not None:
+            delay = min(max(retry_after, 0.0), 60.0)  # a wild header must not park the poller for hours
+        else:
+            delay = reset_delay(resp.headers, now)  # Reset is on Sentry's clock: measured against its Date
+            if delay is None:
+                return None
+        self.pacer.block_until(bucket, now + delay)
+        return delay + random.uniform(0, 0.1)
 
     @staticmethod
     def _backoff(attempt: int) -> float:
