@@ -286,8 +286,9 @@ class Config:
     timeout: float = setting("SENTRY_TIMEOUT_SECONDS", _number(float, 1, 600), 60.0,
                               "read timeout (connect: 5 s); a chunked issue search can take over 30 s")
     ca_bundle: str | None = setting("SENTRY_CA_BUNDLE", _readable_file, None,
-                                    "PEM file of the CA that signs a self-hosted Sentry's certificate",
-                                    shown_default="system CAs")
+                                    "PEM file of the CAs to trust (a self-hosted Sentry's private CA, a TLS-inspecting "
+                                    "proxy's); a proxy comes from `HTTPS_PROXY`/`NO_PROXY`",
+                                    shown_default="certifi's bundle", aliases=("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"))
     billing_day: int = setting("SENTRY_BILLING_DAY", _number(int, 1, 28), 1,
                                "day of month the billing period starts (1–28)")
     quota_budgets: tuple[tuple[str, int], ...] = setting("SENTRY_QUOTA_BUDGETS", _budgets, (),
@@ -375,10 +376,11 @@ def load_config(environ: Mapping[str, str], config_path: str | None = None, demo
     path = config_path or environ.get("EXPORTER_CONFIG") or None
     values: dict[str, Any] = load_file(path) if path else {}
     env = {k: v for k, v in environ.items() if v != ""}
+    source: dict[str, str] = {}  # a setting's variable -> the alias it was read from, for error messages
     for row in SETTINGS.values():
         for alias in row.aliases:
             if alias in env and row.env not in env:
-                env[row.env] = env[alias]
+                env[row.env], source[row.env] = env[alias], alias
     values.update(env)
     if "EXPORTER_PORT" not in values and "PORT" in env:
         values["EXPORTER_PORT"] = env["PORT"]  # Railway and similar platforms set PORT
@@ -387,7 +389,7 @@ def load_config(environ: Mapping[str, str], config_path: str | None = None, demo
     for attr, row in SETTINGS.items():
         value = _read_secret(values, row.env) if row.from_file else values.get(row.env)
         if value is not None:
-            kwargs[attr] = row.parse(value, row.env)
+            kwargs[attr] = row.parse(value, source.get(row.env, row.env))
     if (kwargs.get("basic_auth_user") is None) != (kwargs.get("basic_auth_password") is None):
         raise ConfigError("set both EXPORTER_BASIC_AUTH_USER and EXPORTER_BASIC_AUTH_PASSWORD, or neither")
     kwargs["demo"] = demo or kwargs.get("demo", False)

@@ -14,6 +14,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Sequence
+from urllib.parse import urlsplit
 
 import requests
 from urllib3 import exceptions as urllib3_errors
@@ -160,9 +161,17 @@ class SentryClient:
             "User-Agent": f"sentry-exporter/{__version__} (+prometheus)",
             "Accept": "application/json",
         })
-        self._session.trust_env = False  # no surprise proxies or netrc credentials
-        # A private CA (self-hosted Sentry); read at each new connection, so a fixed bundle heals without a restart.
+        # trust_env would let requests (sessions.py) put ~/.netrc credentials in place of our Authorization
+        # header, and let REQUESTS_CA_BUNDLE override an explicit `verify`. What is wanted of the environment
+        # is taken here instead: its proxy, as curl reads it (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, minus
+        # NO_PROXY), and its CA bundle through config.py (SENTRY_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE).
+        self._session.trust_env = False
+        self._session.proxies = requests.utils.get_environ_proxies(self.base_url)
+        # The CAs to trust: certifi's bundle unless told otherwise (requests' default, not the system's store).
+        # Read at each new connection, so a fixed bundle heals without a restart.
         self._session.verify = ca_bundle or True
+        # Masked in every message: the token, and a proxy's password (a proxy error can quote its URL).
+        self._secrets = [token, *(urlsplit(url).password or "" for url in self._session.proxies.values())]
         self._token = token
 
     def close(self) -> None:
@@ -281,7 +290,9 @@ class SentryClient:
         resp.close()  # with the body consumed, this hands the connection back to the pool
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._token, "[redacted]") if self._token else text
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]") if secret else text
+        return text
 
     def _rate_limit_wait(self, bucket: str, resp: requests.Response) -> float | None:
         """Seconds until the window named by Retry-After or X-Sentry-Rate-Limit-Reset opens, with the
