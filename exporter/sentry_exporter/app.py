@@ -80,7 +80,7 @@ class Exporter:
         self.store = SnapshotStore(tuple(job.poller.name for job in self.jobs))
         self.registry = OrgRegistry(config.org)
         self.registry.register(SentryCollector(self.store, self.client.stats, self.client.pacer.windows, config))
-        self._auth_reported = False
+        self._refused: dict[str, tuple[int | None, str]] = {}  # poller -> the token refusal said, until it works
         self._intervals = {job.poller.name: job.interval for job in self.jobs}
         self._said: set[object] = set()  # once-keys of ContractErrors and Unsupported reasons already logged
 
@@ -106,9 +106,11 @@ class Exporter:
                 return False
             except AuthError as e:
                 span.fail()
-                if not self._auth_reported:  # said once, clearly; repeating it every poll helps nobody
+                # Said once per poller and cause, clearly; repeating it every poll helps nobody. Another
+                # poller's success (releases accept an org token) says nothing about this one's token.
+                if self._refused.get(poller.name) != (e.status, e.detail):
                     log.error(str(e), extra={"poller": poller.name})
-                    self._auth_reported = True
+                    self._refused[poller.name] = (e.status, e.detail)
                 ok, result = False, None
             except ContractError as e:
                 span.fail()
@@ -125,7 +127,7 @@ class Exporter:
                 ok, result = False, None
             else:
                 ok = True
-                self._auth_reported = False
+                self._refused.pop(poller.name, None)  # a later refusal of this poller is news again
             duration = time.monotonic() - t0
             span.set("poll.duration_seconds", duration)
             self.store.record(poller.name, ok, duration, started, result, trace_id=span.trace_id)

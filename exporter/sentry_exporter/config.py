@@ -132,6 +132,18 @@ def _secret(value: Any, name: str) -> str:
     return text
 
 
+def _token(value: Any, name: str) -> str:
+    """A bearer token: RFC 6750's b64token is printable ASCII, and http.client could not send anything
+    else in a header. A file saved with a byte-order mark is the usual culprit; the message names the
+    character by its position and code point, never the token."""
+    text = _secret(value, name)
+    for position, char in enumerate(text, 1):
+        if not "!" <= char <= "~":
+            why = " (a byte-order mark: save the file without BOM)" if char == "\ufeff" else ""
+            raise ConfigError(f"{name} must be printable ASCII; character {position} is U+{ord(char):04X}{why}")
+    return text
+
+
 def label_name(tag: str) -> str:
     """A Prometheus label name for a Sentry tag: `os.name` -> `os_name`."""
     name = re.sub(r"[^a-zA-Z0-9_]", "_", tag)
@@ -231,7 +243,7 @@ def _interval_or_off(value: Any, name: str) -> float:
 @dataclass(frozen=True)
 class Config:
     """Every setting, one field each: the configuration table (README's is generated from it)."""
-    token: str = setting("SENTRY_AUTH_TOKEN", _secret, "", f"token with {REQUIRED_SCOPES}", shown_default="required",
+    token: str = setting("SENTRY_AUTH_TOKEN", _token, "", f"token with {REQUIRED_SCOPES}", shown_default="required",
                          secret=True, from_file=True)
     org: str = setting("SENTRY_ORG", _slug, "", "organization slug", shown_default="required")
     sentry_url: str = setting("SENTRY_URL", _url, "https://sentry.io", "SaaS region or self-hosted base URL",
@@ -274,8 +286,9 @@ class Config:
     timeout: float = setting("SENTRY_TIMEOUT_SECONDS", _number(float, 1, 600), 60.0,
                               "read timeout (connect: 5 s); a chunked issue search can take over 30 s")
     ca_bundle: str | None = setting("SENTRY_CA_BUNDLE", _readable_file, None,
-                                    "PEM file of the CA that signs a self-hosted Sentry's certificate",
-                                    shown_default="system CAs")
+                                    "PEM file of the CAs to trust (a self-hosted Sentry's private CA, a TLS-inspecting "
+                                    "proxy's); a proxy comes from `HTTPS_PROXY`/`NO_PROXY`",
+                                    shown_default="certifi's bundle", aliases=("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"))
     billing_day: int = setting("SENTRY_BILLING_DAY", _number(int, 1, 28), 1,
                                "day of month the billing period starts (1–28)")
     quota_budgets: tuple[tuple[str, int], ...] = setting("SENTRY_QUOTA_BUDGETS", _budgets, (),
@@ -297,7 +310,8 @@ class Config:
                                           "with the password: basic auth on `/metrics`")
     basic_auth_password: str | None = _secret_setting("EXPORTER_BASIC_AUTH_PASSWORD",
                                                       "with the user: basic auth on `/metrics`")
-    bearer_token: str | None = _secret_setting("EXPORTER_BEARER_TOKEN", "bearer token required on `/metrics`")
+    bearer_token: str | None = setting("EXPORTER_BEARER_TOKEN", _token, None, "bearer token required on `/metrics`",
+                                       secret=True, from_file=True)
     log_level: str = setting("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "log level")
     log_format: str = setting("LOG_FORMAT", _choice("json", "text"), "json",
                               "`json` lines carry the poll's `trace_id`; or `text`")
@@ -362,10 +376,11 @@ def load_config(environ: Mapping[str, str], config_path: str | None = None, demo
     path = config_path or environ.get("EXPORTER_CONFIG") or None
     values: dict[str, Any] = load_file(path) if path else {}
     env = {k: v for k, v in environ.items() if v != ""}
+    source: dict[str, str] = {}  # a setting's variable -> the alias it was read from, for error messages
     for row in SETTINGS.values():
         for alias in row.aliases:
             if alias in env and row.env not in env:
-                env[row.env] = env[alias]
+                env[row.env], source[row.env] = env[alias], alias
     values.update(env)
     if "EXPORTER_PORT" not in values and "PORT" in env:
         values["EXPORTER_PORT"] = env["PORT"]  # Railway and similar platforms set PORT
@@ -374,7 +389,7 @@ def load_config(environ: Mapping[str, str], config_path: str | None = None, demo
     for attr, row in SETTINGS.items():
         value = _read_secret(values, row.env) if row.from_file else values.get(row.env)
         if value is not None:
-            kwargs[attr] = row.parse(value, row.env)
+            kwargs[attr] = row.parse(value, source.get(row.env, row.env))
     if (kwargs.get("basic_auth_user") is None) != (kwargs.get("basic_auth_password") is None):
         raise ConfigError("set both EXPORTER_BASIC_AUTH_USER and EXPORTER_BASIC_AUTH_PASSWORD, or neither")
     kwargs["demo"] = demo or kwargs.get("demo", False)

@@ -52,10 +52,17 @@ def iso_time(epoch: float, fraction: bool = False) -> str:
 
 
 def parse_time(value: Any) -> float | None:
-    """An ISO 8601 timestamp as Sentry writes it ('Z' or an offset), in epoch seconds; None when it is not one."""
+    """An ISO 8601 timestamp as Sentry writes it, in epoch seconds; None when it is not one.
+
+    The one reader of Sentry's times. Without a zone it is UTC, never this machine's local time: Sentry
+    runs on UTC (`src/sentry/conf/server.py`: "This should always be UTC." TIME_ZONE = "UTC") and writes
+    UTC times with a hand-added 'Z' (`src/sentry/snuba/sessions_v2.py` isoformat_z, which stats_v2's
+    start/end use) or with none at all (older `src/sentry/snuba/outcomes.py`:
+    `datetime.utcfromtimestamp(...).isoformat()`)."""
     if not isinstance(value, str) or not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp()
     except (ValueError, OverflowError):
         return None

@@ -18,6 +18,7 @@ class Fault:
     reset: bool = False               # close the connection in the middle of the body
     snuba_throttle: int | None = None  # 429 (or 400) with Snuba's throttling detail and no rate-limit headers
     junk_items: bool = False          # 200, but every item of a list answer lacks its id (a broken compatible server)
+    after: int = 0                    # let this many matching requests through first (a fault mid-listing)
 
 
 class Faults:
@@ -27,10 +28,12 @@ class Faults:
 
     def set(self, status: int | None = None, count: int | None = None, endpoint: str | None = None,
             slow_seconds: float = 0.0, malformed: bool = False, html_error: bool = False,
-            reset: bool = False, snuba_throttle: int | None = None, junk_items: bool = False) -> Fault:
+            reset: bool = False, snuba_throttle: int | None = None, junk_items: bool = False,
+            after: int = 0) -> Fault:
         if snuba_throttle not in (None, 400, 429):
             raise ValueError("snuba_throttle is 429 (api/handlers.py) or 400 (api/utils.py handle_query_errors)")
-        rule = Fault(status, count, endpoint, slow_seconds, malformed, html_error, reset, snuba_throttle, junk_items)
+        rule = Fault(status, count, endpoint, slow_seconds, malformed, html_error, reset, snuba_throttle, junk_items,
+                     after)
         with self._lock:
             self._rules.append(rule)
         return rule
@@ -44,6 +47,9 @@ class Faults:
         with self._lock:
             for rule in self._rules:
                 if rule.endpoint not in (None, endpoint):
+                    continue
+                if rule.after > 0:
+                    rule.after -= 1
                     continue
                 if rule.count is not None:
                     rule.count -= 1

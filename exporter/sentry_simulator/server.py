@@ -11,6 +11,7 @@ import threading
 import time
 import traceback
 from collections import Counter
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Iterable
 from urllib.parse import parse_qs, urlsplit
@@ -49,6 +50,8 @@ SNUBA_THROTTLED = "Rate limit exceeded. Please try your query with a smaller dat
 class SimulatorServer:
     """A fake Sentry serving one ``Org`` under ``/api/0/``. ``url`` is the base (no ``/api/0``).
 
+    ``rate_limit_clock`` is Sentry's wall clock: its rate-limit windows, ``X-Sentry-Rate-Limit-Reset``
+    and the ``Date`` header all read it, so a clock a few seconds off ours reproduces a skewed Sentry.
     ``rate_limit_per_second=None`` is self-hosted: the middleware returns early there, so no
     rate-limit headers and no 429s (§0.5). A number is sentry.io: the group-default bucket allows that
     many requests a second per caller, shared by issues, sessions and projects (releases, stats_v2 and
@@ -191,6 +194,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - quiet: tests read the request log instead
         pass
 
+    def date_time_string(self, timestamp=None):
+        """The Date header, on Sentry's own clock: the one its rate-limit windows and Reset use, so a
+        test can skew that clock against the exporter's and the two headers stay consistent."""
+        return super().date_time_string(self.server.simulator.rate_limiter.now() if timestamp is None else timestamp)
+
     def do_GET(self):  # noqa: N802 - http.server's naming
         sim: SimulatorServer = self.server.simulator
         split = urlsplit(self.path)
@@ -213,7 +221,7 @@ class _Handler(BaseHTTPRequestHandler):
             if fault and (fault.status or fault.html_error or fault.snuba_throttle):
                 reply = _fault_reply(sim, fault, route)
             elif handler is None:
-                reply = _json_reply(404, {"detail": NOT_FOUND})
+                reply = _unmatched(path, self.headers.get("Content-Type", ""))
             elif auth_error:
                 reply = _json_reply(auth_error.status, auth_error.body, {"WWW-Authenticate": 'xBasic realm="api"'})
             else:
@@ -283,6 +291,30 @@ def _rate_limited_reply(body, headers: dict, fault: str | None = None) -> _Reply
     return _Reply(429, _dumps(body), "text/html; charset=utf-8", headers, fault)
 
 
+# Django's own 404 page (django/views/defaults.py ERROR_PAGE_TEMPLATE, page_not_found), which answers a
+# path outside /api/0/ that no URL pattern matches: HTML, not JSON. (Sentry sets handler404 to its
+# Error404View, another HTML page; GlitchTip answers its missing endpoints with Django's, CONTRACT §0.17.)
+DJANGO_NOT_FOUND = ("\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n"
+                    "  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n"
+                    "</html>\n")
+
+
+def _unmatched(path: str, content_type: str) -> _Reply:
+    """A path no route matches. Under /api/0/ it reaches Sentry's CatchallEndpoint, mounted last in
+    `src/sentry/api/urls.py` (`src/sentry/api/endpoints/catchall.py`): a bare 404 with no body, or, without
+    the trailing slash, a hint in text/plain (JSON when the request says it sends JSON). Elsewhere it is
+    Django's HTML 404 page: what a SENTRY_URL with a wrong path prefix gets."""
+    if not path.startswith("/api/0/"):
+        return _Reply(404, DJANGO_NOT_FOUND.encode(), "text/html; charset=utf-8")
+    if path.endswith("/"):
+        return _Reply(404, b"", "text/html; charset=utf-8")  # HttpResponse(status=404): Django's default type
+    hint, suggestion = "Route not found, did you forget a trailing slash?", f"try: {path}/"
+    if content_type.startswith("application/json"):
+        return _json_reply(404, {"info": f"{hint} {suggestion}"})
+    arrow = " " * (len(suggestion) - 1) + "^"
+    return _Reply(404, f"{hint}\n\n{suggestion}\n{arrow}\n".encode(), "text/plain")
+
+
 def _without_ids(payload: bytes) -> bytes:
     body = json.loads(payload or b"null")
     if isinstance(body, list):
@@ -304,7 +336,8 @@ def _api_reply(sim: SimulatorServer, endpoint, handler, path, params, path_args,
 def _fault_reply(sim: SimulatorServer, fault, endpoint: str) -> _Reply:
     if fault.html_error:
         status = fault.status or 502
-        page = (f"<html><head><title>{status} Bad Gateway</title></head><body><center><h1>{status} Bad Gateway"
+        title = f"{status} {HTTPStatus(status).phrase}"  # nginx's error page, e.g. "404 Not Found"
+        page = (f"<html><head><title>{title}</title></head><body><center><h1>{title}"
                 f"</h1></center><hr><center>nginx</center></body></html>\n").encode()
         return _Reply(status, page, "text/html", fault="html_error")
     if fault.snuba_throttle:

@@ -104,3 +104,20 @@ def test_ca_bundle_must_be_readable(tmp_path):
     assert load_config({**BASE, "SENTRY_CA_BUNDLE": str(bundle)}).ca_bundle == str(bundle)
     with pytest.raises(ConfigError, match="SENTRY_CA_BUNDLE: cannot read"):
         load_config({**BASE, "SENTRY_CA_BUNDLE": str(tmp_path / "missing.pem")})
+
+
+@pytest.mark.parametrize("content, needle", [
+    ("\ufeffsntryu_secret123\n".encode(), "U+FEFF (a byte-order mark"),   # Notepad's "UTF-8 with BOM"
+    (b"sntryu_secret123\x00", "character 17 is U+0000"),
+    ("sntryu_secret123\u2013x".encode(), "character 17 is U+2013"),       # an en dash pasted from a document
+])
+def test_a_token_that_cannot_go_in_a_header_is_refused_at_start(tmp_path, content, needle):
+    token_file = tmp_path / "token"
+    token_file.write_bytes(content)
+    proc = subprocess.run([EXPORTER], env={"PATH": "/usr/bin:/bin", "SENTRY_AUTH_TOKEN_FILE": str(token_file),
+                                           "SENTRY_ORG": "acme"}, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "SENTRY_AUTH_TOKEN must be printable ASCII" in lines[0] and needle in lines[0], \
+        proc.stderr
+    assert "Traceback" not in proc.stderr and "secret123" not in proc.stderr

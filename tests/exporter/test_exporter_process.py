@@ -1,5 +1,6 @@
 """The real sentry-exporter process against the simulator: truth, failures, recovery, secrecy."""
 
+import json
 import subprocess
 import time
 
@@ -9,6 +10,7 @@ from sentry_exporter.pollers.stats import billing_period_start
 from tools import EXPORTER, TOKEN, assignee_label, sample_values, wait_for
 
 PERIOD_14D = 14 * 86400
+ORG_TOKEN = "sntrys_valid_org_token_0123456789"  # an org auth token this Sentry knows
 
 
 def issue_counts(exposition):
@@ -91,17 +93,24 @@ def test_outage_keeps_serving_last_values_then_recovers(make_sim, make_exporter)
 
 
 def test_rejected_token_is_reported_once_with_scopes(make_sim, make_exporter):
+    """A valid org auth token (sntrys_, scope org:ci: CONTRACT.md §0.2) is refused with 403s, not the
+    401 of an unknown token: each refused poller says it once, with what an org token lacks and the
+    scopes a reading token needs."""
     org, server = make_sim()
-    exporter = make_exporter(server, SENTRY_AUTH_TOKEN="sntrys_wrong_token")
+    server.tokens.add(ORG_TOKEN)  # known to this Sentry: refused for lack of scope (403), not unknown (401)
+    exporter = make_exporter(server, SENTRY_AUTH_TOKEN=ORG_TOKEN)
     wait_for(lambda: value(exporter.metrics(), "sentry_poll_success", poller="issues") == 0.0, 20,
              what="a failed poll")
     time.sleep(2.5)  # several more polls fail
+    assert server.requests_by_status("issues")[403] >= 2 and not server.requests(status=401)
     assert requests.get(f"{exporter.url}/readyz", timeout=2).status_code == 503
     _, err = exporter.stop()
-    rejected = [line for line in err.splitlines() if "rejected the token" in line]
-    assert len(rejected) == 1, err
-    assert "org:read, project:read, event:read" in rejected[0]
-    assert "sntrys_wrong_token" not in err
+    rejected = [json.loads(line) for line in err.splitlines() if "rejected the token" in line]
+    assert {line["poller"] for line in rejected} >= {"issues", "stats"}, err
+    assert all("HTTP 403" in line["msg"] and "org:ci" in line["msg"] and "org:read, project:read, event:read"
+               in line["msg"] for line in rejected), err
+    assert len(rejected) == len({line["poller"] for line in rejected}), "a poller said it more than once"
+    assert ORG_TOKEN not in err
 
 
 def test_once_prints_the_exposition(make_sim):

@@ -71,8 +71,10 @@ class ScriptedServer:
                 outer.seen.append((self.path, dict(self.headers)))
                 parts = urlsplit(self.path)
                 reply = outer.script(endpoint_of(parts.path), parse_qs(parts.query, keep_blank_values=True))
-                self.send_response(reply.status)
-                for key, value in {"Content-Length": str(len(reply.body)), **reply.headers}.items():
+                self.send_response_only(reply.status)
+                # A scripted Date (a fake Sentry clock) replaces the real one, as a Date header comes once.
+                headers = {"Date": self.date_time_string(), "Content-Length": str(len(reply.body)), **reply.headers}
+                for key, value in headers.items():
                     self.send_header(key, value)
                 self.end_headers()
                 self.wfile.write(reply.body)

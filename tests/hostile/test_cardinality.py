@@ -14,10 +14,12 @@ GUARDED = ("sentry_issues", "sentry_issue_window_events", "sentry_issue_users",
 
 
 def wild_org():
-    """300 unresolved issues, nearly every one with its own assignee and a 10,000-character title."""
+    """300 unresolved issues, nearly every one with its own assignee and a 1,200-character title: four
+    times the longest label, and three times the longest title Sentry makes (`src/sentry/eventtypes/
+    error.py` compute_title: the type, trimmed to 128, and the value's first line cut to 100 or 256)."""
     org = build_org(slug="acme", projects=3, unresolved=300, seed=5)
     for n, issue in enumerate(list(org.issues.values())):
-        issue.title = f"{n:05d} " + "Ünïcode title 🙂 " * 700
+        issue.title = f"{n:05d} " + "Ünïcode title 🙂 " * 70
         org.assign(issue.id, Assignee("user", str(5000 + n), f"user-{n % 250:03d}", f"u{n}@example.com"))
     return org
 

@@ -30,7 +30,6 @@ def test_401_bodies(server, authorization, detail):
 @pytest.mark.parametrize("path, params", [
     ("organizations/nope/issues/", None),
     ("organizations/nope/projects/", None),
-    ("organizations/acme/no-such-route/", None),
     (ISSUES, {"environment": "no-such-env"}),
     ("organizations/acme/events/", {"field": "count()", "environment": "no-such-env"}),
 ])
@@ -38,6 +37,31 @@ def test_404_for_unknown_org_project_or_environment(api, path, params):
     response = api.get(path, params)
     assert response.status_code == 404
     assert response.json() == {"detail": "The requested resource does not exist"}
+
+
+def test_an_unmatched_path_answers_as_sentrys_catchall_and_djangos_404(server):
+    """Under /api/0/, Sentry's CatchallEndpoint (src/sentry/api/endpoints/catchall.py): no body, or a
+    text hint without the trailing slash; elsewhere Django's HTML page (django/views/defaults.py)."""
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    bare = requests.get(f"{server.url}/api/0/organizations/acme/no-such-route/", headers=auth, timeout=5)
+    assert (bare.status_code, bare.content) == (404, b"")
+    hint = requests.get(f"{server.url}/api/0/organizations/acme/issues", headers=auth, timeout=5)
+    assert hint.status_code == 404 and hint.headers["Content-Type"] == "text/plain"
+    assert hint.text.startswith("Route not found, did you forget a trailing slash?\n\ntry: /api/0/organizations/")
+    as_json = requests.get(f"{server.url}/api/0/organizations/acme/issues",
+                           headers={**auth, "Content-Type": "application/json"}, timeout=5)
+    assert as_json.json() == {"info": "Route not found, did you forget a trailing slash? "
+                                      "try: /api/0/organizations/acme/issues/"}
+    page = requests.get(f"{server.url}/sentry/api/0/organizations/acme/issues/", headers=auth, timeout=5)
+    assert page.status_code == 404 and page.headers["Content-Type"].startswith("text/html")
+    assert "<title>Not Found</title>" in page.text
+    assert "The requested resource was not found on this server." in page.text
+
+
+def test_an_injected_html_error_page_is_titled_by_its_status(server):
+    server.faults.set(status=404, html_error=True, count=1)
+    page = requests.get(f"{server.url}/api/0/{ISSUES}", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+    assert page.status_code == 404 and "<title>404 Not Found</title>" in page.text
 
 
 def test_403_for_a_project_id_outside_the_org(api):

@@ -4,6 +4,7 @@ its own, since `from conftest import` finds whichever directory's conftest was i
 from __future__ import annotations
 
 from contextlib import contextmanager
+from email.utils import formatdate
 from typing import Callable, Iterator
 
 from hostile.badservers import Reply, ScriptedServer
@@ -23,6 +24,10 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+
+    def date(self, skew: float = 0.0) -> str:
+        """An HTTP Date header for now, on a Sentry clock `skew` seconds ahead of ours."""
+        return formatdate(self.now + skew, usegmt=True)
 
     def waits(self) -> list[float]:
         """The retry waits; the pacer's spacing at 1000 requests/s is a millisecond."""

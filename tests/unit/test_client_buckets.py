@@ -14,9 +14,10 @@ from sentry_exporter.sentry.pacing import Pacer
 
 
 def window_headers(limit: int, remaining: int, reset: float, concurrent: str = "24") -> dict[str, str]:
+    """Sentry's headers, with its Date at NOW: Reset is read against it (the fake clock starts there)."""
     return {"X-Sentry-Rate-Limit-Limit": str(limit), "X-Sentry-Rate-Limit-Remaining": str(remaining),
             "X-Sentry-Rate-Limit-Reset": str(int(reset)), "X-Sentry-Rate-Limit-ConcurrentLimit": "25",
-            "X-Sentry-Rate-Limit-ConcurrentRemaining": concurrent}
+            "X-Sentry-Rate-Limit-ConcurrentRemaining": concurrent, "Date": FakeTime(NOW).date()}
 
 
 @pytest.mark.parametrize("path, bucket", [

@@ -65,7 +65,7 @@ def test_backoff_stops_growing_at_60_seconds_and_ends_when_the_budget_is_spent(s
 def test_429_with_reset_waits_until_reset(serve):
     fake = FakeTime()
     reset = {"X-Sentry-Rate-Limit-Limit": "40", "X-Sentry-Rate-Limit-Remaining": "0",
-             "X-Sentry-Rate-Limit-Reset": str(int(fake.now) + 3)}
+             "X-Sentry-Rate-Limit-Reset": str(int(fake.now) + 3), "Date": fake.date()}
     server = serve(throttled(body=MIDDLEWARE, headers=reset), json_reply([]))
     assert client_for(server, fake).get_json("issues", ISSUES) == []
     assert len(fake.waits()) == 1 and 3.0 <= fake.waits()[0] <= 3.1

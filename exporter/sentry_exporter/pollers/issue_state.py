@@ -131,5 +131,5 @@ def _series(issue: Issue, environment: str | None) -> tuple[str, ...]:
 def _log_transition(transition: str, issue: Issue, environment: str | None) -> None:
     log.info("issue %s: %s", transition, issue.short_id, extra={
         "event": "issue_transition", "transition": transition, "issue": issue.short_id,
-        "project": issue.project, "level": issue.level, "environment": environment,
+        "project": issue.project, "issue_level": issue.level, "environment": environment,
         "assignee": issue.assignee, "title": issue.title, "permalink": issue.permalink})

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from ..directory import ProjectDirectory
-from ..parsing import count, iso_time, label
+from ..parsing import count, iso_time, label, parse_time
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse
 
@@ -119,7 +119,7 @@ class StatsPoller:
         if not isinstance(groups, list):
             self._client.stats.count_malformed("stats_v2")
             raise MalformedResponse("stats_v2", "response has no list of groups")
-        answered = _epoch(body.get("end"))
+        answered = parse_time(body.get("end"))
         if answered is not None and answered != end:
             self._client.stats.count_malformed("stats_v2")
             raise MalformedResponse("stats_v2", f"asked for hours up to {iso_time(end)}, answered up to "
@@ -140,17 +140,6 @@ class StatsPoller:
         if groups and not usable:  # a poll that learned nothing is not a success
             raise MalformedResponse("stats_v2", f"none of the {len(groups)} groups parsed")
         return totals
-
-
-def _epoch(text: Any) -> float | None:
-    """An ISO-8601 time as stats_v2 writes it ("2026-03-10T12:00:00Z"); None when absent or unreadable."""
-    if not isinstance(text, str):
-        return None
-    try:
-        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def _group(group: Any) -> tuple[tuple[str, str, str] | None, int]:

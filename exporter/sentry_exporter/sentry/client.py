@@ -14,6 +14,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Sequence
+from urllib.parse import urlsplit
 
 import requests
 from urllib3 import exceptions as urllib3_errors
@@ -24,11 +25,15 @@ from .. import __version__
 from ..telemetry import tracing
 from .buckets import bucket_of
 from .errors import ORG_TOKEN_PREFIX, AuthError, ContractError, MalformedResponse, NotFound, SentryError
-from .pacing import Pacer
+from .pacing import Pacer, reset_delay
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 64 * 1024 * 1024  # a page of 100 issues is about 200 kB; anything near this is not Sentry
+# The largest body read. A page of 100 issues is about 200-500 kB (real-shapes/issue.json is 4.9 kB with
+# stats); the largest answer asked for, stats_v2's 10,000 rows (CONTRACT.md §0.9), is about 1.4 MB. 4 MiB
+# is thrice that, and JSON parsed into Python objects takes ~10x its size: a body at the cap still fits
+# in the chart's 256 Mi. Past it, reading stops.
+MAX_BODY_BYTES = 4 * 1024 * 1024
 Params = Sequence[tuple[str, str]] | Mapping[str, str]
 # One link of Sentry's Link header, e.g. <…>; rel="next"; results="true"; cursor="0:100:0"
 _LINK = re.compile(r'<[^>]*>\s*;\s*rel="(?P<rel>\w+)"\s*;\s*results="(?P<results>\w+)"\s*;\s*cursor="(?P<cursor>[^"]*)"')
@@ -121,14 +126,16 @@ class _Retry:
 
 
 class _Budget:
-    """Seconds left for waiting between attempts, on the client's clock. A wait is charged even when
-    an injected sleep returns at once, so a test with a no-op sleep still runs out of time."""
+    """Seconds left for waiting between attempts: only the time slept is charged, never the time the
+    requests themselves took, so a listing that outlives its poll's interval (the first full listing
+    of 50,000 issues) still retries a 503 on its last page. A wait is charged even when an injected
+    sleep returns at once, so a test with a no-op sleep still runs out of time."""
 
-    def __init__(self, clock: Callable[[], float], seconds: float):
-        self._clock, self._start, self._seconds, self._slept = clock, clock(), seconds, 0.0
+    def __init__(self, seconds: float):
+        self._seconds, self._slept = seconds, 0.0
 
     def remaining(self) -> float:
-        return self._seconds - max(self._clock() - self._start, self._slept)
+        return self._seconds - self._slept
 
     def charge(self, seconds: float) -> None:
         self._slept += seconds
@@ -161,9 +168,17 @@ class SentryClient:
             "User-Agent": f"sentry-exporter/{__version__} (+prometheus)",
             "Accept": "application/json",
         })
-        self._session.trust_env = False  # no surprise proxies or netrc credentials
-        # A private CA (self-hosted Sentry); read at each new connection, so a fixed bundle heals without a restart.
+        # trust_env would let requests (sessions.py) put ~/.netrc credentials in place of our Authorization
+        # header, and let REQUESTS_CA_BUNDLE override an explicit `verify`. What is wanted of the environment
+        # is taken here instead: its proxy, as curl reads it (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, minus
+        # NO_PROXY), and its CA bundle through config.py (SENTRY_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE).
+        self._session.trust_env = False
+        self._session.proxies = requests.utils.get_environ_proxies(self.base_url)
+        # The CAs to trust: certifi's bundle unless told otherwise (requests' default, not the system's store).
+        # Read at each new connection, so a fixed bundle heals without a restart.
         self._session.verify = ca_bundle or True
+        # Masked in every message: the token, and a proxy's password (a proxy error can quote its URL).
+        self._secrets = [token, *(urlsplit(url).password or "" for url in self._session.proxies.values())]
         self._token = token
 
     def close(self) -> None:
@@ -172,7 +187,7 @@ class SentryClient:
     @contextmanager
     def deadline(self, seconds: float) -> Iterator[None]:
         """Within the block, this thread's requests wait between attempts for `seconds` in total at most."""
-        self._local.deadline = _Budget(self._clock, seconds)
+        self._local.deadline = _Budget(seconds)
         try:
             yield
         finally:
@@ -182,7 +197,7 @@ class SentryClient:
         """GET with pacing and retries; returns a 2xx response or raises SentryError."""
         url = f"{self.base_url}/api/0/{path.lstrip('/')}"
         bucket = bucket_of(path)
-        request = _Budget(self._clock, self._throttle_budget)
+        request = _Budget(self._throttle_budget)
         caller: _Budget | None = getattr(self._local, "deadline", None)
         failed = throttled = 0
         while True:
@@ -215,18 +230,20 @@ class SentryClient:
         self.pacer.acquire(bucket)
         with tracing.span(f"GET {endpoint}", **{"sentry.endpoint": endpoint, "http.request.method": "GET",
                                                  "retry.attempt": attempt}) as span:
+            headers = None
             try:
                 resp = self._session.get(url, params=params, timeout=self._timeout, allow_redirects=False,
                                          stream=True)
                 self._read_body(resp, started=time.monotonic())
+                headers = resp.headers
             except requests.RequestException as e:
-                self.pacer.release(bucket, None)
                 self.stats.count(endpoint, "error")
                 span.fail()
                 failure = self._redact(_describe(e))
                 log.warning("Sentry request failed", extra={"endpoint": endpoint, "error": failure})
                 return _Retry(failure, None, self._backoff(attempt))
-            self.pacer.release(bucket, resp.headers)
+            finally:  # whatever was raised: a slot kept by any other exception would be gone for good
+                self.pacer.release(bucket, headers)
             self.stats.count(endpoint, str(resp.status_code))
             span.set("http.response.status_code", resp.status_code)
             if resp.ok:
@@ -264,7 +281,9 @@ class SentryClient:
             while chunk := resp.raw.read1(65536, decode_content=True):
                 body += chunk
                 if len(body) > MAX_BODY_BYTES:
-                    raise requests.exceptions.ContentDecodingError(f"body larger than {MAX_BODY_BYTES} bytes")
+                    raise requests.exceptions.ContentDecodingError(
+                        f"body larger than {MAX_BODY_BYTES // 2**20} MiB, stopped reading: a page of Sentry's "
+                        f"is about 200 kB, so this is not a Sentry answer (a proxy's page?)")
                 if time.monotonic() - started > self._timeout[1]:
                     raise requests.exceptions.ReadTimeout(f"body not complete after {self._timeout[1]:g}s")
         except (urllib3_errors.HTTPError, requests.RequestException) as e:
@@ -278,20 +297,23 @@ class SentryClient:
         resp.close()  # with the body consumed, this hands the connection back to the pool
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._token, "[redacted]") if self._token else text
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]") if secret else text
+        return text
 
     def _rate_limit_wait(self, bucket: str, resp: requests.Response) -> float | None:
         """Seconds until the window named by Retry-After or X-Sentry-Rate-Limit-Reset opens, with the
         bucket blocked until then; None when neither header came, as with Snuba's throttling."""
         now = self._clock()
         retry_after = _number(resp.headers.get("Retry-After"))
-        reset = _number(resp.headers.get("X-Sentry-Rate-Limit-Reset"))
-        if retry_after is None and reset is None:
-            return None
-        until = now + retry_after if retry_after is not None else reset
-        until = min(until, now + 60.0)  # a wild header must not park the poller for hours
-        self.pacer.block_until(bucket, until)
-        return max(0.0, until - now) + random.uniform(0, 0.1)
+        if retry_after is not None:
+            delay = min(max(retry_after, 0.0), 60.0)  # a wild header must not park the poller for hours
+        else:
+            delay = reset_delay(resp.headers, now)  # Reset is on Sentry's clock: measured against its Date
+            if delay is None:
+                return None
+        self.pacer.block_until(bucket, now + delay)
+        return delay + random.uniform(0, 0.1)
 
     @staticmethod
     def _backoff(attempt: int) -> float:

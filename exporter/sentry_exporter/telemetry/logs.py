@@ -24,7 +24,11 @@ class JsonFormatter(logging.Formatter):
         trace_id, span_id = tracing.current_ids()
         if trace_id:
             entry["trace_id"], entry["span_id"] = trace_id, span_id
-        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        # A field passed with `extra=` never replaces the line's own: a log pipeline filters on "level",
+        # and an issue's level there once made an info line read as an error. A clash keeps both.
+        for key, value in vars(record).items():
+            if key not in _STANDARD:
+                entry[f"extra_{key}" if key in entry else key] = value
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
