@@ -25,6 +25,21 @@ const TEMPO_OTLP_HTTP_PORT = 4318;
 // Crashes restart; a service that keeps crashing stops instead of looping forever.
 const RESTART: DeployConfig = { restartPolicyType: "ON_FAILURE", restartPolicyMaxRetries: 10 };
 
+// Memory caps in MiB, the same as docker-compose.yml's mem_limit defaults (docs/stack.md says why
+// these sizes and how to raise them).
+const MEMORY_MIB = {
+  exporter: 256,
+  prometheus: 1024,
+  grafana: 512,
+  loki: 1024,
+  tempo: 1024,
+  alertmanager: 256,
+} as const;
+
+function deploy(name: keyof typeof MEMORY_MIB, extra: DeployConfig = {}): DeployConfig {
+  return { ...RESTART, limitOverride: { containers: { memoryBytes: MEMORY_MIB[name] * 1024 * 1024 } }, ...extra };
+}
+
 // Railway mounts volumes owned by root while these images run as non-root users (Grafana 472,
 // Prometheus and Alertmanager nobody, Loki and Tempo 10001). Railway's documented fix is this service variable,
 // which runs the container's main process as root. Loki and Tempo images have no shell, so a
@@ -57,7 +72,7 @@ export default defineRailway((ctx) => {
   const loki = service("loki", {
     source,
     build: dockerfile("provisioning/loki/Dockerfile", ["/provisioning/loki/**"]),
-    deploy: RESTART,
+    deploy: deploy("loki"),
     healthcheck: "/ready",
     healthcheckTimeout: 180, // /ready answers 503 until the ingester has joined its ring
     volumeMounts: { "/loki": lokiData },
@@ -68,7 +83,8 @@ export default defineRailway((ctx) => {
   const tempo = service("tempo", {
     source,
     build: dockerfile("provisioning/tempo/Dockerfile", ["/provisioning/tempo/**"]),
-    deploy: RESTART,
+    // SIGTERM to SIGKILL: Tempo's shutdown_delay (35 s, tempo.yaml: grafana/tempo#7967) plus its stop.
+    deploy: deploy("tempo", { drainingSeconds: 60 }),
     healthcheck: "/ready",
     healthcheckTimeout: 180, // like Loki, ready only after its ring settles
     volumeMounts: { "/var/tempo": tempoData },
@@ -80,7 +96,7 @@ export default defineRailway((ctx) => {
   const alertmanager = service("alertmanager", {
     source,
     build: dockerfile("provisioning/alertmanager/Dockerfile", ["/provisioning/alertmanager/**"]),
-    deploy: RESTART,
+    deploy: deploy("alertmanager"),
     healthcheck: "/-/ready",
     healthcheckTimeout: 60,
     volumeMounts: { "/alertmanager": alertmanagerData },
@@ -92,7 +108,7 @@ export default defineRailway((ctx) => {
   const exporter = service("exporter", {
     source,
     build: dockerfile("exporter/Dockerfile", ["/exporter/**"]),
-    deploy: RESTART,
+    deploy: deploy("exporter"),
     // /healthz, not /readyz: a Sentry outage must not block a deploy; sentry_up reports it instead.
     healthcheck: "/healthz",
     healthcheckTimeout: 60,
@@ -113,7 +129,7 @@ export default defineRailway((ctx) => {
   const prometheus = service("prometheus", {
     source,
     build: dockerfile("provisioning/prometheus/Dockerfile", ["/provisioning/prometheus/**"]),
-    deploy: RESTART,
+    deploy: deploy("prometheus"),
     healthcheck: "/-/ready",
     healthcheckTimeout: 300, // replaying a large WAL after a restart takes minutes
     volumeMounts: { "/prometheus": prometheusData },
@@ -129,7 +145,7 @@ export default defineRailway((ctx) => {
   const grafana = service("grafana", {
     source,
     build: dockerfile("provisioning/grafana/Dockerfile", ["/provisioning/grafana/**", "/dashboards/**"]),
-    deploy: RESTART,
+    deploy: deploy("grafana"),
     healthcheck: "/api/health",
     healthcheckTimeout: 120, // the first start on an empty volume runs all database migrations
     volumeMounts: { "/var/lib/grafana": grafanaData },

@@ -29,7 +29,9 @@ ORG = 'org=~"$org"'
 EXPORTER_UP = ('up and on (job) config:sentry_exporter_job:info unless on (job, instance) '
                'last_over_time(sentry_exporter_build_info{org!~"$org"}[1d])')
 EXPORTER_LOGS = '{service="sentry-exporter"}'
-EXPORTER_TRACES = '{resource.service.name="sentry-exporter"}'
+# Tempo returns the first traces it finds, not the newest, unless asked (TraceQL hint, Tempo v2.10.8
+# docs/sources/tempo/traceql/construct-traceql-queries.md, "most_recent").
+EXPORTER_TRACES = '{resource.service.name="sentry-exporter"} with (most_recent=true)'
 
 REFRESH_CHOICES = ["10s", "30s", "1m", "5m", "15m", "30m", "1h"]
 
@@ -148,7 +150,8 @@ def table(title, description, targets, unit, transformations=(), links=(), sort_
     return Panel(
         kind="table", title=title, description=description, **_queries(targets), unit=unit,
         thresholds=steps((None, GREEN)), transformations=list(transformations), defaults=defaults,
-        options={"showHeader": True, "cellHeight": "sm", "footer": {"show": False, "reducer": ["sum"]},
+        # No options.footer: Grafana deletes it on load (migrateFooterV2, public/app/plugins/panel/table/migrations.ts).
+        options={"showHeader": True, "cellHeight": "sm",
                  **({"sortBy": [{"displayName": sort_by, "desc": True}]} if sort_by else {})},
     )
 

@@ -46,6 +46,13 @@ def shared(*parts: str) -> Path:
     return path
 
 
+def at_test_speed(groups: list[dict]) -> list[dict]:
+    """Rule groups for a test Prometheus that evaluates every second: a group's own `interval:` (3m for
+    the day-long stats rules) would keep it from running within a test, so it follows the global one.
+    tests/rules/test_rule_intervals.py checks the real cadence."""
+    return [{key: value for key, value in group.items() if key != "interval"} for group in groups]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

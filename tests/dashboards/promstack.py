@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+import yaml
 from dashboard_json import LABEL_VALUES, ROOT
-from tools import ExporterProcess, free_port, stop_process, wait_for
+from tools import ExporterProcess, at_test_speed, free_port, stop_process, wait_for
 
 RULES = sorted((ROOT / "provisioning" / "prometheus" / "rules").glob("*.rules.yml"))
-# The one line of the rules that names the exporter's scrape job (README: "Add it to your existing
+# The one line of the rules that names the exporter's scrape job (docs/own-stack.md: "Add it to your existing
 # Prometheus and Grafana").
 JOB_LINE = "labels: {job: sentry-exporter}"
 # What Grafana would put in for its built-in variables on a short, freshly started test window.
@@ -58,14 +59,15 @@ def start_exporter_demo() -> ExporterProcess:
 
 
 def rules_for_job(job: str, workdir: Path) -> list[Path]:
-    """The project's rule files, changed as the README tells someone whose Prometheus scrapes the
+    """The project's rule files, changed as docs/own-stack.md tells someone whose Prometheus scrapes the
     exporter under another job name: on one line."""
     texts = {path.name: path.read_text() for path in RULES}
     assert sum(text.count(JOB_LINE) for text in texts.values()) == 1, f"{JOB_LINE!r} is not in the rules once"
     (workdir / "rules").mkdir()
     copies = [workdir / "rules" / name for name in texts]
     for copy in copies:
-        copy.write_text(texts[copy.name].replace(JOB_LINE, f"labels: {{job: {job}}}"))
+        groups = yaml.safe_load(texts[copy.name].replace(JOB_LINE, f"labels: {{job: {job}}}"))["groups"]
+        copy.write_text(yaml.safe_dump({"groups": at_test_speed(groups)}, sort_keys=False))
     return copies
 
 

@@ -177,11 +177,18 @@ def test_exporter_health_links_to_logs_and_traces():
     health = DASHBOARD_FILES["sentry-exporter-health"]
     queries = {t["datasource"]["type"]: t.get("expr") or t.get("query") for _, t in targets(health)}
     assert queries["loki"] == '{service="sentry-exporter"}'
-    assert queries["tempo"] == '{resource.service.name="sentry-exporter"}'
+    # Newest first: without the hint Tempo returns the first traces it finds.
+    assert queries["tempo"] == '{resource.service.name="sentry-exporter"} with (most_recent=true)'
     urls = [link["url"] for link in health["links"] if link["type"] == "link"]
     assert any("%22loki%22" in u for u in urls) and any("%22tempo%22" in u for u in urls)  # the types
+    assert any("%22tempo%22" in u and "most_recent%3Dtrue" in u for u in urls)
     types = {p["datasource"]["type"] for p in panels(health) if "datasource" in p}
     assert {"loki", "tempo", "prometheus"} <= types
+
+
+def test_tables_carry_no_footer_option_that_grafana_deletes_on_load():
+    tables = [p for dash in DASHBOARD_FILES.values() for p in panels(dash) if p["type"] == "table"]
+    assert tables and not [p["title"] for p in tables if "footer" in p.get("options", {})]
 
 
 def test_generated_files_are_sorted_and_end_with_newline():

@@ -1,6 +1,6 @@
 """Every panel query of every dashboard, run by a real Prometheus that scrapes the real exporter in demo mode.
 
-The stack is someone else's, as in the README's "Add it to your existing Prometheus and Grafana": Prometheus
+The stack is someone else's, as in docs/own-stack.md ("Add it to your existing Prometheus and Grafana"): Prometheus
 scrapes the exporter under its own job name, with our rules changed on their one job line, and the dashboards
 are imported with their datasource variables set to other uids.
 
@@ -267,16 +267,16 @@ def test_annotation_queries_are_valid_promql(stack):
     assert checked
 
 
-def readme_queries() -> list[str]:
-    """The PromQL the README gives for the users' six questions (comments stripped)."""
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+def documented_queries() -> list[str]:
+    """The PromQL docs/exporter.md gives for the users' six questions (comments stripped)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "exporter.md").read_text()
     block = text.split("```promql", 1)[1].split("```", 1)[0]
     return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip() and not line.startswith("#")]
 
 
-def test_readme_promql_answers_the_six_questions_on_real_data(stack):
+def test_documented_promql_answers_the_six_questions_on_real_data(stack):
     prometheus, _ = stack
-    queries = readme_queries()
+    queries = documented_queries()
     assert len(queries) >= 8
     empty = [q for q in queries if not prometheus.instant(q)]
-    assert not empty, f"README queries with no answer on the demo org: {empty}"
+    assert not empty, f"docs/exporter.md queries with no answer on the demo org: {empty}"

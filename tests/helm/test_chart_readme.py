@@ -1,4 +1,4 @@
-"""The README's Kubernetes commands, run through Helm's own --set parser and renderer: the image they
+"""The Kubernetes commands of docs/kubernetes.md, run through Helm's own --set parser and renderer: the image they
 build is the one installed, the Secret they create is the one mounted, and every ServiceMonitor and
 PrometheusRule carries the release label kube-prometheus-stack selects."""
 
@@ -13,8 +13,8 @@ KPS_RELEASE = "kube-prometheus-stack"
 
 
 def readme_commands() -> list[list[str]]:
-    """The shell commands of the README's Kubernetes section, `name="..."` variables expanded."""
-    section = (ROOT / "README.md").read_text(encoding="utf-8").split("\n## Kubernetes\n", 1)[1].split("\n## ", 1)[0]
+    """The shell commands of docs/kubernetes.md, `name="..."` variables expanded."""
+    section = (ROOT / "docs" / "kubernetes.md").read_text(encoding="utf-8")
     commands, variables = [], {}
     for block in re.findall(r"```sh\n(.*?)```", section, re.S):
         for line in block.replace("\\\n", " ").splitlines():
@@ -29,7 +29,7 @@ def readme_commands() -> list[list[str]]:
 
 
 def helm_installs() -> list[tuple[str, str, dict]]:
-    """(release, namespace, values) of every `helm install` in the README."""
+    """(release, namespace, values) of every `helm install` in docs/kubernetes.md."""
     helm = require_module("helm_python")
     installs = []
     for words in (w for w in readme_commands() if w[:2] == ["helm", "install"]):

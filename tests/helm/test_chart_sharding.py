@@ -13,7 +13,7 @@ import yaml
 
 from helmchart import DASHBOARDS_DIR, RELEASES, VARIANTS, merge, one, render
 from podrun import Pod
-from tools import free_port, require_tool, sample_values, stop_process, wait_for
+from tools import at_test_speed, free_port, require_tool, sample_values, stop_process, wait_for
 
 FAST = {"settings": {"SENTRY_POLL_INTERVAL_SECONDS": 1, "SENTRY_STATS_INTERVAL_SECONDS": 1,
                      "SENTRY_QUOTA_BUDGETS": "error=100000,transaction=500000"}}
@@ -28,7 +28,7 @@ class Prometheus:
 
     def __init__(self, workdir, rule_groups: list[dict], targets: list[tuple[str, dict]]):
         workdir.mkdir(parents=True)
-        (workdir / "rules.yml").write_text(yaml.safe_dump({"groups": rule_groups}))
+        (workdir / "rules.yml").write_text(yaml.safe_dump({"groups": at_test_speed(rule_groups)}))
         jobs = {}
         for address, labels in targets:
             job = labels["job"]

@@ -73,5 +73,5 @@ def test_prometheus_scrape_job_can_send_the_token():
     assert auth.get("type", "Bearer") == "Bearer" and auth.get("credentials_file"), job
     entrypoint = (ROOT / "provisioning/prometheus/entrypoint.sh").read_text()
     assert "EXPORTER_BEARER_TOKEN" in entrypoint and auth["credentials_file"].rsplit("/", 1)[1] in entrypoint
-    docs = (ROOT / "README.md").read_text() + (ROOT / "docs/stack.md").read_text()
+    docs = (ROOT / "docs/exporter.md").read_text() + (ROOT / "docs/stack.md").read_text()
     assert "EXPORTER_BEARER_TOKEN" in docs and "EXPORTER_BASIC_AUTH_USER" in docs

@@ -9,8 +9,9 @@ import subprocess
 import uuid
 
 import pytest
+import yaml
 
-from railway_support import (RAILWAY_DIR, RAILWAY_TS, SECRET_VARIABLES, SERVICES, evaluate, literal_variables,
+from railway_support import (ROOT, RAILWAY_DIR, RAILWAY_TS, SECRET_VARIABLES, SERVICES, evaluate, literal_variables,
                              node_tools, ports_of, project, resources)
 
 REFERENCE = re.compile(r"\$\{\{\s*([\w-]+)(?:\.([\w-]+))?\s*\}\}")
@@ -206,3 +207,21 @@ def test_each_secret_reaches_only_the_services_that_use_it():
             referenced = value.get("name") if value.get("type") == "sharedReference" else variable
             users = SECRET_USERS.get(referenced)
             assert users is None or name in users, f"{name} does not need {referenced}"
+
+
+def compose_service(name: str) -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"][name]
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_each_service_has_the_memory_limit_compose_gives_it(name):
+    found = re.fullmatch(r"\$\{\w+:-(\d+)([mg])\}", compose_service(name)["mem_limit"])
+    mib = int(found[1]) * (1024 if found[2] == "g" else 1)
+    deploy = resources(project(), "service")[name]["deploy"]
+    assert deploy["limitOverride"] == {"containers": {"memoryBytes": mib * 1024 * 1024}}
+
+
+def test_tempo_is_given_the_same_time_to_stop_as_in_compose():
+    """SIGTERM to SIGKILL covers Tempo's shutdown_delay (grafana/tempo#7967), as compose's stop_grace_period does."""
+    deploy = resources(project(), "service")["tempo"]["deploy"]
+    assert f"{deploy['drainingSeconds']}s" == compose_service("tempo")["stop_grace_period"]

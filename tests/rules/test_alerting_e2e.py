@@ -13,7 +13,7 @@ import yaml
 from alerting_stack import alertmanager, prometheus
 from receiver import Webhook
 from rules_support import RULE_FILES, render_to
-from tools import ExporterProcess, wait_for
+from tools import ExporterProcess, at_test_speed, wait_for
 
 RUNBOOK = "https://github.com/your-github-org/sentry-observability/blob/main/docs/runbook.md#"
 # The demo org, configured as docs/alerting.md asks; a 1-event error budget makes SentryQuotaBurn true.
@@ -41,6 +41,7 @@ def rules_with_short_for(directory) -> list:
     paths = []
     for path in RULE_FILES:
         content = yaml.safe_load(path.read_text())
+        content["groups"] = at_test_speed(content["groups"])
         for group in content["groups"]:
             for rule in group["rules"]:
                 if "alert" in rule:

@@ -113,7 +113,7 @@ def test_the_exporter_job_is_named_once_in_the_config_group():
     assert named == [("sentry-config", "config:sentry_exporter_job:info")]
     line = next(line.strip() for line in (RULES_DIR / "sentry-config.rules.yml").read_text().splitlines()
                 if line.strip().startswith("labels: {job:"))
-    assert line in (ROOT / "README.md").read_text(), f"the README shows another line to change than {line!r}"
+    assert line in (ROOT / "docs/own-stack.md").read_text(), f"docs/own-stack.md shows another line to change than {line!r}"
 
 
 def test_runbook_has_one_section_per_alert():

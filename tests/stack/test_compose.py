@@ -11,13 +11,23 @@ import sys
 from pathlib import Path
 
 
-from stackfiles import (COMPOSE, ROOT, SERVICE_PORTS, compose, dockerfile_env, dockerfile_instructions,
-                        host_port, service_for_host)
+from stackfiles import (COMPOSE, ROOT, SERVICE_PORTS, TEMPO_CONFIG, compose, dockerfile_env, dockerfile_instructions,
+                        host_port, load_yaml, service_for_host)
 from tools import require_tool
 
 ONE_SHOT = {"volume-init"}               # runs and exits; others wait for it to complete
 PROBED_FROM_OUTSIDE = {"tempo": "tempo-ready"}  # shell-less image: another service probes its /ready
 VERSION_TAG = re.compile(r"^[\w./-]+:v?\d+(\.\d+){1,2}(-[\w.-]+)?$")
+# Telemetry a service sends but can do without: it waits for these to start, not to be healthy.
+OPTIONAL_FOR = {"exporter": {"loki", "tempo"}}
+# What each service uses with the demo (docs/stack.md, "Memory"): a limit must stay well above it.
+MEMORY_FLOOR_MIB = {"prometheus": 512, "loki": 512, "tempo": 512, "grafana": 384}
+
+
+def seconds(duration: str) -> int:
+    found = re.fullmatch(r"(\d+)([sm])", duration)
+    assert found, duration
+    return int(found[1]) * (60 if found[2] == "m" else 1)
 
 
 def services() -> dict:
@@ -60,12 +70,40 @@ def test_dependencies_wait_for_health_or_completion():
             condition = rule["condition"]
             if dep in ONE_SHOT:
                 assert condition == "service_completed_successfully", (name, dep)
+            elif condition == "service_started" and dep in OPTIONAL_FOR.get(name, ()):
+                continue
             elif dep in PROBED_FROM_OUTSIDE:
                 assert name == PROBED_FROM_OUTSIDE[dep], f"{name} must wait for {PROBED_FROM_OUTSIDE[dep]}, not {dep}"
             else:
                 assert condition == "service_healthy", (name, dep)
     assert services()["grafana"]["depends_on"].keys() >= {"prometheus", "loki", "tempo-ready", "alertmanager"}
-    assert services()["exporter"]["depends_on"].keys() >= {"loki", "tempo-ready"}
+
+
+def test_the_exporter_starts_when_loki_or_tempo_never_becomes_healthy():
+    """Logs and traces are optional and buffered: a Loki or Tempo that fails its healthcheck must not
+    keep /metrics (and every alert) from starting. Compose still starts them first."""
+    depends_on = services()["exporter"]["depends_on"]
+    assert depends_on == {"loki": {"condition": "service_started"}, "tempo": {"condition": "service_started"}}
+    env = services()["exporter"]["environment"]
+    assert {service_for_host(host_port(env[k])[0]) for k in ("LOKI_URL", "OTEL_EXPORTER_OTLP_ENDPOINT")} == set(depends_on)
+
+
+def test_every_long_running_service_has_a_memory_limit_that_env_can_raise():
+    for name, service in services().items():
+        if name in ONE_SHOT or name in PROBED_FROM_OUTSIDE.values():
+            continue
+        limit = service.get("mem_limit", "")
+        found = re.fullmatch(r"\$\{(\w+)_MEM_LIMIT:-(\d+)([mg])\}", limit)
+        assert found and found[1] == name.upper().replace("-", "_"), f"{name}: mem_limit {limit!r}"
+        mib = int(found[2]) * (1024 if found[3] == "g" else 1)
+        assert mib >= MEMORY_FLOOR_MIB.get(name, 128), f"{name}: {mib} MiB is below what it uses"
+
+
+def test_tempo_gets_time_for_its_shutdown_delay_and_a_clean_stop():
+    """Tempo waits shutdown_delay after SIGTERM (grafana/tempo#7967); compose's default 10 s would kill it."""
+    delay = seconds(load_yaml(TEMPO_CONFIG)["shutdown_delay"])
+    assert delay > 30, "one 30 s queue cleanup (modules/frontend/queue/queue.go) must run before the stop"
+    assert seconds(services()["tempo"]["stop_grace_period"]) >= delay + 15
 
 
 def test_images_are_pinned_to_versions():

@@ -104,3 +104,19 @@ def test_a_local_grafana_without_a_password_starts_on_grafanas_default(image):
     result, calls = image({})
     assert result.returncode == 0
     assert [c["prog"] for c in calls] == ["run.sh"]
+
+
+@pytest.mark.parametrize("password", ["a", "1234", "éé"], ids=["1", "4", "4-bytes-2-chars"])
+@pytest.mark.parametrize("first", [True, False], ids=["first-start", "later-start"])
+def test_a_password_the_reset_would_call_weak_is_refused_before_any_start(image, password, first):
+    """grafana cli refuses len(password) <= 4 (bytes, Go's len); the first start would have taken it."""
+    if not first:
+        image.database.touch()
+    result, calls = image({"GF_SECURITY_ADMIN_PASSWORD": password})
+    assert (result.returncode, calls) == (2, [])
+    assert result.stderr == "grafana: GF_SECURITY_ADMIN_PASSWORD must be longer than 4 characters\n"
+
+
+def test_a_five_byte_password_is_accepted(image):
+    result, calls = image({"GF_SECURITY_ADMIN_PASSWORD": "12345"})
+    assert result.returncode == 0 and [c["prog"] for c in calls] == ["run.sh"]

@@ -55,6 +55,7 @@ backend_worker live_store""".split())
 ENDPOINT = {"endpoint": None}
 TEMPO = {
     "stream_over_http_enabled": None,
+    "shutdown_delay": None,
     "server": keys("http_listen_port grpc_listen_port log_level"),
     # receivers pass through to the OpenTelemetry Collector receivers
     "distributor": {"receivers": {"otlp": {"protocols": {"grpc": ENDPOINT, "http": ENDPOINT}},

@@ -1,4 +1,4 @@
-"""The README's configuration table is the one in config.py, rendered: a drift fails here."""
+"""docs/exporter.md's configuration table is the one in config.py, rendered: a drift fails here."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sentry_exporter.config import Config
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "exporter.md"
 HEADER = "| variable | default | meaning |"
 
 
@@ -32,12 +32,12 @@ def rendered() -> str:
     return "\n".join(lines)
 
 
-def test_readme_configuration_table_is_the_config_table():
-    text = README.read_text(encoding="utf-8")
+def test_documented_configuration_table_is_the_config_table():
+    text = DOC.read_text(encoding="utf-8")
     found = re.search(re.escape(HEADER) + r"\n(?:\|.*\n)+", text)
-    assert found, f"README.md has no table starting with {HEADER}"
+    assert found, f"docs/exporter.md has no table starting with {HEADER}"
     assert found.group(0).rstrip("\n") == rendered(), \
-        "README.md's configuration table is out of date; replace it with:\n\n" + rendered()
+        "docs/exporter.md's configuration table is out of date; replace it with:\n\n" + rendered()
 
 
 def test_every_setting_has_a_one_line_doc():
