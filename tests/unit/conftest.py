@@ -36,7 +36,14 @@ def simulators() -> list:
 
 
 @pytest.fixture
-def exporter(org, clock, behaviour, simulators):
+def flavor() -> str:
+    """The server the exporter is told it reads (SENTRY_FLAVOR); a test parametrizes it to run against
+    both. Detection itself has its own tests (test_flavor.py)."""
+    return "sentry"
+
+
+@pytest.fixture
+def exporter(org, clock, behaviour, simulators, flavor):
     """Make an Exporter against the simulated org; simulator, client and pollers share the fake clock.
     `make.server` is the simulator of the exporter made last (its faults, its request log)."""
     made, switches = [], behaviour
@@ -46,7 +53,8 @@ def exporter(org, clock, behaviour, simulators):
         server = make.server = SimulatorServer(org, port=0, token=TOKEN, clock=clock,
                                                behaviour=behaviour or switches)
         server.start()
-        config = Config(sentry_url=server.url, org=org.slug, token=TOKEN, **{"releases_per_project": 0, **settings})
+        config = Config(sentry_url=server.url, org=org.slug, token=TOKEN,
+                        **{"releases_per_project": 0, "flavor": flavor, **settings})
         client = SentryClient(server.url, TOKEN, requests_per_second=1000, max_attempts=1)
         made.append((server, client))
         simulators.append(server)

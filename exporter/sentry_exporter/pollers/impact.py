@@ -22,6 +22,7 @@ from ..config import label_name
 from ..directory import ProjectDirectory, Scope
 from ..parsing import count, label
 from ..sentry.client import SentryClient
+from ..sentry.flavor import ServerKind
 from .discover import Discover, Row
 
 MAX_PER_PAGE = 100    # Discover's per_page cap (§0.12)
@@ -48,10 +49,11 @@ class ImpactPoller:
     name = "impact"
 
     def __init__(self, client: SentryClient, org: str, directory: ProjectDirectory, filter_projects: bool,
-                 impact_tags: tuple[str, ...], label_tags: tuple[str, ...], top: int, max_series: int):
+                 impact_tags: tuple[str, ...], label_tags: tuple[str, ...], top: int, max_series: int,
+                 kind: ServerKind):
         self._client, self._org = client, org
         self._impact_tags, self._label_tags, self._top, self._max_series = impact_tags, label_tags, top, max_series
-        self._discover = Discover(client, org, directory, filter_projects)
+        self._discover = Discover(client, org, directory, filter_projects, kind)
 
     def poll(self) -> ImpactResult:
         uniques = {tag: f"count_unique(tags[{tag}])" for tag in self._impact_tags}

@@ -17,6 +17,13 @@ The counters follow the lifecycle counters' rule: the first run records the newe
 ids of each monitor and counts none; after that a check-in is counted once per status it is seen with,
 by its id (`in_progress` when it starts, then its final status). A monitor first read after the first
 run (new, or deferred by the cap) counts its check-ins made since the previous run.
+
+GlitchTip's `organizations/{org}/monitors/` are its own uptime and heartbeat monitors (`apps/uptime/
+api.py` list_monitors, `schema.py` MonitorSchema: monitorType, isUp, projectId, envName). A Heartbeat
+monitor means what a cron monitor does (a job must call in each interval), so it is read as one:
+one environment (its envName, else production) whose status is ok while isUp, error when not,
+active before its first check. It has no check-in ids or durations, so sentry_monitor_checkins and
+the durations are left out, not zeros. The other types are uptime checks: uptime.py reads them.
 """
 
 from __future__ import annotations
@@ -27,7 +34,8 @@ from typing import Any
 
 from ..parsing import count, iso_time, label
 from ..sentry.client import SentryClient
-from ..sentry.errors import SentryError
+from ..sentry.errors import MalformedResponse, SentryError
+from ..sentry.flavor import ServerKind
 from . import unsupported_endpoint
 from ..parsing import parse_time
 
@@ -86,12 +94,29 @@ class _Counting:
 class MonitorsPoller:
     name = "monitors"
 
-    def __init__(self, client: SentryClient, org: str, project_ids, max_checkin_calls: int, clock):
+    def __init__(self, client: SentryClient, org: str, project_ids, max_checkin_calls: int, clock,
+                 directory, kind: ServerKind):
         self._client, self._org, self._project_ids = client, org, project_ids
         self._max_calls, self._clock = max_checkin_calls, clock
+        self._directory, self._kind = directory, kind
         self._state = _Counting()
 
     def poll(self) -> MonitorsResult:
+        return {"sentry": self._crons, "glitchtip": self._heartbeats}[self._kind.get().name]()
+
+    def _heartbeats(self) -> MonitorsResult:
+        slugs = {p.id: p.slug for p in self._directory.get()}
+        monitors = []
+        for item in glitchtip_monitors(self._client, self._org):
+            if isinstance(item, dict) and item.get("monitorType") == HEARTBEAT:
+                monitor = _heartbeat(item, slugs)
+                if monitor is None:
+                    self._client.stats.count_malformed("monitors")
+                else:
+                    monitors.append(monitor)
+        return MonitorsResult(tuple(monitors), {}, {}, 0)
+
+    def _crons(self) -> MonitorsResult:
         now = self._clock()
         listed = self._list()
         state = self._state
@@ -217,3 +242,34 @@ def _checkin(item: Any) -> tuple[str, str, str, float | None, int | None] | None
     duration = item.get("duration")
     return checkin_id, environment, status, parse_time(item.get("dateCreated")), \
         None if duration is None else count(duration)
+
+
+HEARTBEAT = "Heartbeat"   # GlitchTip's MonitorType (apps/uptime/constants.py); the others check a URL
+
+
+def glitchtip_monitors(client: SentryClient, org: str) -> list[Any]:
+    """Every GlitchTip monitor, each page read."""
+    try:
+        items = client.listing("monitors", f"organizations/{org}/monitors/").items
+    except SentryError as e:
+        raise unsupported_endpoint(e)
+    if not items:
+        return items
+    known = [item for item in items if isinstance(item, dict) and isinstance(item.get("monitorType"), str)]
+    if not known:  # a poll that learned nothing is not a success
+        client.stats.count_malformed("monitors")
+        raise MalformedResponse("monitors", f"none of the {len(items)} monitors has a monitorType")
+    return items
+
+
+def _heartbeat(item: dict, slugs: dict[str, str]) -> Monitor | None:
+    monitor_id, name = label(str(item.get("id") or "")), label(item.get("name"))
+    if not monitor_id or not name:
+        return None
+    checks = [c for c in item.get("checks") or () if isinstance(c, dict)]
+    last_up = max((t for c in checks if c.get("isUp") is True and (t := parse_time(c.get("startCheck")))),
+                  default=None)
+    up = item.get("isUp")
+    status = "active" if up is None else "ok" if up is True else "error"
+    environment = MonitorEnvironment(label(item.get("envName"), "production"), status, False, last_up, None, None)
+    return Monitor(monitor_id, slugs.get(str(item.get("projectId")), ""), name, "", (environment,))

@@ -6,6 +6,11 @@ published schema, so `latestGroup.status == "unresolved"` stands in where it is 
 detector has one while its downtime incident is open, so an open issue is down. Its data source,
 the uptime subscription, gives the URL and the check interval; `config` gives the environment and the
 downtimeThreshold (failed checks in a row before Sentry opens the incident).
+
+GlitchTip has no detectors; its own monitors of the types that check a URL (Ping, GET, POST, TCP
+Port, SSL: `apps/uptime/constants.py` MonitorType) are uptime monitors in the same sense, read from
+`organizations/{org}/monitors/` (`apps/uptime/schema.py` MonitorSchema): up is `isUp`, the interval is
+`interval` seconds; it has no owner and no downtime threshold (left out).
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from typing import Any
 from ..parsing import count, label
 from ..sentry.client import SentryClient
 from ..sentry.errors import SentryError
+from ..sentry.flavor import ServerKind
 from . import unsupported_endpoint
+from .monitors import HEARTBEAT, glitchtip_monitors
 
 UPTIME_TYPE = "uptime_domain_failure"
 
@@ -42,10 +49,31 @@ class UptimeResult:
 class UptimePoller:
     name = "uptime"
 
-    def __init__(self, client: SentryClient, org: str, directory, project_ids):
+    def __init__(self, client: SentryClient, org: str, directory, project_ids, kind: ServerKind):
         self._client, self._org, self._directory, self._project_ids = client, org, directory, project_ids
+        self._kind = kind
 
     def poll(self) -> UptimeResult:
+        return {"sentry": self._detectors, "glitchtip": self._url_monitors}[self._kind.get().name]()
+
+    def _url_monitors(self) -> UptimeResult:
+        slugs = {p.id: p.slug for p in self._directory.get()}
+        monitors = []
+        for item in glitchtip_monitors(self._client, self._org):
+            if not isinstance(item, dict) or item.get("monitorType") == HEARTBEAT:
+                continue
+            url = label(item.get("url"))
+            if not url or not isinstance(item.get("isUp"), (bool, type(None))):
+                self._client.stats.count_malformed("monitors")
+                continue
+            # up until a first check says otherwise (isUp is null before it): as a detector without an open issue
+            monitors.append(UptimeMonitor(slugs.get(str(item.get("projectId")), ""), label(item.get("envName"), "none"),
+                                          url, label(item.get("name")), "", up=item.get("isUp") is not False,
+                                          enabled=True, interval_seconds=count(item.get("interval")),
+                                          downtime_threshold=None))
+        return UptimeResult(tuple(sorted(monitors, key=lambda m: (m.project, m.environment, m.url))))
+
+    def _detectors(self) -> UptimeResult:
         slugs = {p.id: p.slug for p in self._directory.get()}
         params = [("query", "type:uptime"), ("per_page", "100")] + [("project", i) for i in self._project_ids()]
         monitors: dict[tuple[str, str, str], UptimeMonitor] = {}

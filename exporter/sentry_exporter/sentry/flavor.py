@@ -1,0 +1,85 @@
+"""Which server answers: Sentry, or GlitchTip (a server implementing part of Sentry's web API).
+
+Every difference in the *requests* lives in `Flavor`; each poller's *reading* of an answer that
+differs is in that poller's module, chosen by `Flavor.name`. Cited from GlitchTip's source
+(true-og/glitchtip-backend at c264800):
+
+- issues sort: `apps/issue_events/api/issues.py` `sort_options` takes only [-]last_seen, first_seen,
+  count or priority (`sort=date`/`new` is a 422);
+- `project=-1` is a project id there (`IssueFilters.project__in`) and matches nothing, while no
+  `project` means every project of the token's user (`get_queryset`); Sentry needs -1 for that
+  (CONTRACT §0.15);
+- issues by id: `IssueFilters.id__in` (alias `id`); `group=` is ignored and lists every issue;
+- no sessions route (`glitchtip/api/api.py` mounts none; `apps/event_ingest/schema.py` drops session
+  items at ingestion): releases come without health.
+
+The kind is detected once, from `GET /api/settings/`: GlitchTip answers it without auth with its
+`SettingsOut` (`glitchtip/api/api.py` `get_settings`), whose `iPaidForGlitchTip` and `version` no
+Sentry sends; Sentry has no such route. SENTRY_FLAVOR forces it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from .client import SentryClient
+from .errors import AuthError, ContractError, MalformedResponse, NotFound
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Flavor:
+    name: str
+    sort_first_seen: str              # issues by first seen, newest first: stable while a listing pages
+    sort_last_seen: str               # issues by last seen, newest first: what an incremental pass reads
+    every_project: tuple[str, ...]    # the project= values that mean every project the token can see
+    lookup_param: str                 # issues by id: name of the repeated parameter
+    sessions: bool                    # organizations/{org}/sessions/ exists: release health
+
+    def all_projects(self, ids: list[str] | tuple[str, ...] = ()) -> list[tuple[str, str]]:
+        """project= parameters: `ids`, or every project the token can see."""
+        return [("project", i) for i in (ids or self.every_project)]
+
+
+SENTRY = Flavor("sentry", sort_first_seen="new", sort_last_seen="date", every_project=("-1",),
+                lookup_param="group", sessions=True)
+GLITCHTIP = Flavor("glitchtip", sort_first_seen="-first_seen", sort_last_seen="-last_seen", every_project=(),
+                   lookup_param="id", sessions=False)
+FLAVORS = {f.name: f for f in (SENTRY, GLITCHTIP)}
+
+
+def detect(client: SentryClient) -> Flavor:
+    """GlitchTip when /api/settings/ answers its settings object; Sentry otherwise (no such route).
+    A network error or a 5xx raises SentryError: the kind stays unknown and is asked again."""
+    try:
+        body = client.get_json("flavor", "settings/", root="api")
+    except (NotFound, AuthError, ContractError, MalformedResponse):
+        return SENTRY
+    return GLITCHTIP if isinstance(body, dict) and "iPaidForGlitchTip" in body else SENTRY
+
+
+class ServerKind:
+    """The flavor, forced by SENTRY_FLAVOR or detected at the first poll that needs it, then kept."""
+
+    def __init__(self, client: SentryClient, forced: str | None = None):
+        self._client = client
+        self._lock = threading.Lock()
+        self.flavor: Flavor | None = FLAVORS[forced] if forced else None
+        self.source = "SENTRY_FLAVOR" if forced else "detected"
+        if self.flavor is not None:
+            _say(self.flavor, self.source)
+
+    def get(self) -> Flavor:
+        with self._lock:
+            if self.flavor is None:
+                self.flavor = detect(self._client)
+                _say(self.flavor, self.source)
+            return self.flavor
+
+
+def _say(flavor: Flavor, source: str) -> None:
+    how = "set by SENTRY_FLAVOR" if source == "SENTRY_FLAVOR" else "detected from GET /api/settings/"
+    log.info("server flavor: %s (%s)", flavor.name, how, extra={"flavor": flavor.name, "flavor_source": source})
