@@ -99,10 +99,15 @@ class Exporter:
                     result = poller.poll()
             except Unsupported as e:
                 span.set("poll.unsupported", e.reason)
-                if self._once((poller.name, e.reason)):
-                    log.warning("poller unsupported by this Sentry, the others go on: %s", e,
+                if self.store.record_unsupported(poller.name, e.reason, time.monotonic() - t0, started,
+                                                 trace_id=span.trace_id):
+                    if self._once((poller.name, e.reason)):
+                        log.warning("poller unsupported by this Sentry, the others go on: %s", e,
+                                    extra={"poller": poller.name, "reason": e.reason})
+                else:  # it worked before: a refusal now is a failure, its last values kept
+                    span.fail()
+                    log.warning("poll failed: %s (it worked before; the last values are kept)", e,
                                 extra={"poller": poller.name, "reason": e.reason})
-                self.store.record_unsupported(poller.name, e.reason, time.monotonic() - t0, trace_id=span.trace_id)
                 return False
             except AuthError as e:
                 span.fail()
