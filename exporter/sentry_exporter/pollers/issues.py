@@ -135,7 +135,7 @@ class IssuesPoller:
         now = self._clock()
         with state.lock:
             state.merge(found.present, environment, now)
-            state.depart([(issue_id, environment) for issue_id in found.left], now, found.last)
+            state.depart([(issue_id, environment) for issue_id in found.left], now, found.last, found.asked)
         if found.cut:
             log.warning("issue listing cut short by Sentry: missing issues are unresolved and seen in the window; "
                         "counts keep what the listing could not see",
@@ -152,7 +152,8 @@ class IssuesPoller:
         def look(scope: Scope) -> None:
             ids = [issue_id for issue_id, project in missing.items() if scope.covers(project)]
             asked.update(ids)
-            confirm(self._client, self._config.org, ids, lookup + scope.params(), started - self._period, found)
+            confirm(self._client, self._config.org, ids, lookup + scope.params(), started - self._period, found,
+                    self._clock)
 
         self._scopes.each(look)
         found.left.update(missing.keys() - asked)
