@@ -1,6 +1,6 @@
 """Every poller, after it has worked: a fault, a refusal and a restart (issue 21).
 
-- A fault (a 500) or a refusal (a 403, or Discover's bare 404) after a success is a failure: the last
+- A fault (a 500) or a refusal (a 403, 404 or 400, or Discover's bare 404) after a success is a failure: the last
   values stay as they were, sentry_up goes to 0, the poller is not called unsupported, and the next
   good run brings sentry_up back. A refusal before any success is pollers.Unsupported (test_monitors,
   test_plans_and_versions); after one it must not make the data vanish.
@@ -67,16 +67,13 @@ def poller_of(e, name: str):
     return next(job.poller for job in e.jobs if job.poller.name == name)
 
 
-def refuse(server, behaviour, endpoint: str) -> None:
-    """What a refusal looks like there: Discover's plan-less bare 404 (§0.10), else a 403."""
-    if endpoint == "events":
-        behaviour.discover = False
-    else:
-        server.faults.set(endpoint=endpoint, status=403)
+# An outage, the refusals that mean "unsupported" before a first success (pollers.unsupported_endpoint),
+# and, where Discover is the source, the bare 404 of a plan without it (§0.10).
+FAULTS = [(case, fault) for case in CASES for fault in ("500", "403", "404", "400")
+          + (("bare 404",) if CASES[case][1] == "events" else ())]
 
 
-@pytest.mark.parametrize("fault", ["500", "refusal"])
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case, fault", FAULTS)
 def test_a_fault_after_success_keeps_the_last_values_and_takes_sentry_up_down(exporter, behaviour, clock, case,
                                                                              fault):
     poller, endpoint, settings = CASES[case]
@@ -87,10 +84,10 @@ def test_a_fault_after_success_keeps_the_last_values_and_takes_sentry_up_down(ex
     poll_all(e)  # every source has answered a request now (the first Discover window can be empty)
     before = data(e, own)
     assert before and sample(e, "sentry_up") == 1
-    if fault == "500":
-        exporter.server.faults.set(endpoint=endpoint, status=500)
+    if fault == "bare 404":
+        behaviour.discover = False
     else:
-        refuse(exporter.server, behaviour, endpoint)
+        exporter.server.faults.set(endpoint=endpoint, status=int(fault))
     for _ in range(2):  # a minute of it
         clock.advance(30)
         assert not e.run_poller(poller_of(e, poller))
@@ -117,6 +114,13 @@ ACTIVITY = {
 }
 
 
+COUNTED = ("sentry_issue_events_total", "sentry_monitor_checkins_total", "sentry_uptime_checks_total")
+
+
+def added(before: dict, after: dict, name: str) -> float:
+    return sum(v for (n, _), v in after.items() if n == name) - sum(v for (n, _), v in before.items() if n == name)
+
+
 @pytest.mark.parametrize("settings", [EVERY_POLLER, WITH_ENVIRONMENTS], ids=["default", "environments"])
 def test_a_restart_comes_back_to_the_same_values_and_counts_nothing_twice(exporter, org, clock, settings):
     first = exporter(**settings)
@@ -128,6 +132,7 @@ def test_a_restart_comes_back_to_the_same_values_and_counts_nothing_twice(export
     poll_all(second)
     before = data(first, own)
     assert data(second, own) == before
+    clock.advance(30)  # the activity comes after both started
     for case, act in ACTIVITY.items():
         if case != "environment events" or "environments" in settings:
             act(org, clock)
@@ -135,6 +140,10 @@ def test_a_restart_comes_back_to_the_same_values_and_counts_nothing_twice(export
     poll_all(first)
     poll_all(second)
     after = data(first, own)
-    assert after != before, "the activity shows"
     assert data(second, own) == after, "each counts the activity once"
+    grown = {name: added(before, after, name) for name in COUNTED}
+    events = 3 + 3 * ("environments" in settings)  # with them, the staging events too
+    assert grown == {"sentry_issue_events_total": events, "sentry_monitor_checkins_total": 1,
+                     "sentry_uptime_checks_total": 1}, "the activity, once"
+    assert after.keys() - before.keys(), "the deploy shows"
     client.close()
