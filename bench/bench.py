@@ -9,6 +9,7 @@ itself: API calls (sentry_api_requests_total), poll wall time (sentry_poll_durat
     .venv/bin/python bench/bench.py                 # 10, 1k, 10k and 50k issues
     .venv/bin/python bench/bench.py --sizes 10 1000 # a quicker run
     .venv/bin/python bench/bench.py --steady 1000   # issue 13's steady state (steady.py), live org
+    .venv/bin/python bench/bench.py --freshness 1000 10000   # how long a resolution takes to show
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from processes import p99, simulator_and_exporter, wait
-from steady import HEADER, row, steady
+from steady import FRESHNESS_HEADER, HEADER, freshness, freshness_row, row, steady
 
 TOKEN = "sntryu_bench"
 
@@ -85,10 +86,20 @@ def main() -> None:
     parser.add_argument("--scrapes", type=int, default=400)
     parser.add_argument("--steady", type=int, nargs="*", metavar="ISSUES",
                         help="issue 13's steady-state scenario instead, at these org sizes (default 1000 10000 50000)")
+    parser.add_argument("--freshness", type=int, nargs="*", metavar="ISSUES",
+                        help="how long a resolution takes to show, at these org sizes (default 1000 10000)")
+    parser.add_argument("--probes", type=int, default=6, help="resolutions timed per size (--freshness)")
+    parser.add_argument("--budget", type=float, default=150, help="wall seconds of probing per size (--freshness)")
     parser.add_argument("--modes", nargs="+", default=["incremental", "full"], choices=["incremental", "full"])
     parser.add_argument("--scale", type=float, default=None,
                         help="time scale of the steady scenario (default: 10 below 50,000 issues, 5 at 50,000)")
     args = parser.parse_args()
+    if args.freshness is not None:
+        print(FRESHNESS_HEADER)
+        print("|" + "---:|" * (FRESHNESS_HEADER.count("|") - 1), flush=True)
+        for size in args.freshness or [1000, 10_000]:
+            print(freshness_row(freshness(size, args.scale or 10.0, args.probes, args.budget)), flush=True)
+        return
     if args.steady is not None:
         print(HEADER)
         print("|---|" + "---:|" * (HEADER.count("|") - 2), flush=True)

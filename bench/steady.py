@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 import statistics
 import time
 from collections import Counter
@@ -126,10 +127,9 @@ class Probe:
         return time.monotonic() > self.deadline
 
 
-def steady(issues: int, mode: str, scale: float, reconciliations: int = 2) -> dict:
+def setup(issues: int, scale: float, reconcile: float) -> tuple[list[str], dict[str, str]]:
+    """The simulator's arguments and the exporter's settings of a scaled steady run."""
     interval, page = INTERVAL / scale, PAGE_SECONDS / scale
-    reconcile = RECONCILE / scale if mode == "incremental" else 0.0
-    full_poll = math.ceil(issues / 100) * page
     simulator = ["--issues", str(issues), "--projects", "20", "--latency", f"{page:g}",
                  "--rate-limit", str(int(RATE_LIMIT * scale)), "--control", "--scale", f"{scale:g}"]
     env = {"SENTRY_MAX_ISSUES": str(max(10_000, 2 * issues)), "SENTRY_POLL_INTERVAL_SECONDS": f"{interval:g}",
@@ -137,6 +137,14 @@ def steady(issues: int, mode: str, scale: float, reconciliations: int = 2) -> di
            "SENTRY_MAX_REQUESTS_PER_SECOND": f"{RATE_LIMIT * scale:g}", "SENTRY_STATS_INTERVAL_SECONDS": "86400",
            "SENTRY_RELEASES_PER_PROJECT": "0", "SENTRY_TIMEOUT_SECONDS": "60",
            "SENTRY_MAX_ISSUE_SERIES": "1000000"}  # no assignee folding: the counts compare with the truth
+    return simulator, env
+
+
+def steady(issues: int, mode: str, scale: float, reconciliations: int = 2) -> dict:
+    interval, page = INTERVAL / scale, PAGE_SECONDS / scale
+    reconcile = RECONCILE / scale if mode == "incremental" else 0.0
+    full_poll = math.ceil(issues / 100) * page
+    simulator, env = setup(issues, scale, reconcile)
     # Incremental: past `reconciliations` reconciliations after the first, steady one; full: three listings.
     duration = (reconciliations + 1.2) * reconcile if reconcile else max(12 * interval, 3.2 * full_poll)
     with simulator_and_exporter(simulator, env, "sntryu_bench") as (url, exporter, sim):
@@ -232,3 +240,47 @@ def row(r: dict) -> str:
             f"| {statistics.median(r['page_seconds']):.2f} / {r['page_seconds'][-1]:.2f} "
             f"| {r['error_after']:.0f} ({r['reconciliations']} listings) | {r['cut_error']:.0f} | {mean:.1f} / {worst} | {r['rss_mb']:.0f} "
             f"| {r['rate_limited']} | {r['double']:.0f} | {r['missed']:.0f} | {r['phantom_left']:.0f} |")
+
+
+def freshness(issues: int, scale: float, probes: int, budget: float, seed: int = 1) -> dict:
+    """How long a resolution takes to reach /metrics (issue 21, point 8), with the default schedule: the
+    live org runs, and `probes` times, at a random moment of the reconciliation period, one probe issue
+    is resolved and timed until sentry_issues{project="bench-probe"} drops. Each wait is capped; the
+    whole run stops after `budget` seconds (wall, scaled), however many probes it has timed."""
+    interval, reconcile = INTERVAL / scale, RECONCILE / scale
+    rng = random.Random(seed)
+    simulator, env = setup(issues, scale, reconcile)
+    with simulator_and_exporter(simulator, env, "sntryu_bench") as (url, exporter, sim):
+        wait(lambda: requests.get(f"{url}/readyz", timeout=2).ok, 7200, "the first full listing")
+        calls0 = total(metrics(url), "sentry_api_requests_total", endpoint="issues")
+        requests.get(f"{sim}/_control/live", params={"action": "start"}, timeout=10).raise_for_status()
+        t0 = time.monotonic()
+        latencies: list[float | None] = []
+        while len(latencies) < probes and time.monotonic() - t0 < budget:
+            time.sleep(rng.uniform(0, interval))  # a random moment against the passes and listings
+            before = quick(scrape(url), "sentry_issues", project=PROBE)
+            fired = time.monotonic()
+            requests.get(f"{sim}/_control/probe", params={"kind": "resolution"}, timeout=10).raise_for_status()
+            seen = None
+            while time.monotonic() - fired < 2 * reconcile + 4 * interval:
+                if quick(scrape(url), "sentry_issues", project=PROBE) < before:
+                    seen = (time.monotonic() - fired) * scale
+                    break
+                time.sleep(0.1)
+            latencies.append(seen)
+        elapsed = time.monotonic() - t0
+        calls = total(metrics(url), "sentry_api_requests_total", endpoint="issues") - calls0
+        requests.get(f"{sim}/_control/live", params={"action": "stop"}, timeout=10)
+        timed = sorted(x for x in latencies if x is not None)
+        return {"issues": issues, "scale": scale, "probes": len(latencies), "unseen": len(latencies) - len(timed),
+                "median": statistics.median(timed) if timed else math.nan, "max": timed[-1] if timed else math.nan,
+                "calls_per_interval": calls / (elapsed / interval), "floor": math.ceil(issues / 100)}
+
+
+FRESHNESS_HEADER = ("| unresolved issues | time scale | resolutions timed | unseen | to /metrics, median / max (s, unscaled) "
+                    "| issues calls / interval | ÷ ⌈U/100⌉ |")
+
+
+def freshness_row(r: dict) -> str:
+    return (f"| {r['issues']:,} | {r['scale']:g}× | {r['probes']} | {r['unseen']} | {r['median']:.0f} / {r['max']:.0f} "
+            f"| {r['calls_per_interval']:.1f} | {r['calls_per_interval'] / r['floor']:.2f} |")

@@ -104,10 +104,15 @@ class Exporter:
                     result = poller.poll()
             except Unsupported as e:
                 span.set("poll.unsupported", e.reason)
-                if self._once((poller.name, e.reason)):
-                    log.warning("poller unsupported by this Sentry, the others go on: %s", e,
+                if self.store.record_unsupported(poller.name, e.reason, time.monotonic() - t0, started,
+                                                 trace_id=span.trace_id):
+                    if self._once((poller.name, e.reason)):
+                        log.warning("poller unsupported by this Sentry, the others go on: %s", e,
+                                    extra={"poller": poller.name, "reason": e.reason})
+                else:  # it worked before: a refusal now is a failure, its last values kept
+                    span.fail()
+                    log.warning("poll failed: %s (it worked before; the last values are kept)", e,
                                 extra={"poller": poller.name, "reason": e.reason})
-                self.store.record_unsupported(poller.name, e.reason, time.monotonic() - t0, trace_id=span.trace_id)
                 return False
             except AuthError as e:
                 span.fail()
@@ -141,11 +146,11 @@ class Exporter:
         return ok
 
     def run_reconciliation(self) -> bool:
-        """The issues' full listing, as its own job beside the incremental passes; the state it merges
-        into shows in the next pass, and its age in sentry_issues_reconciled_timestamp_seconds."""
+        """The issues' full listing, as its own job beside the incremental passes; what it merged shows
+        when it is done, and its age in sentry_issues_reconciled_timestamp_seconds."""
         with tracing.span("reconcile issues", poller="issues", org=self.config.org) as span:
             try:
-                self.issues.reconcile()
+                self.issues.reconcile_and_show()
             except SentryError as e:
                 span.fail()
                 log.warning("issue reconciliation failed: %s", e, extra={"poller": "issues"})
@@ -155,6 +160,10 @@ class Exporter:
                 log.exception("issue reconciliation crashed", extra={"poller": "issues"})
                 return False
         return True
+
+    def reconcile_when_due(self) -> bool:
+        """The scheduled job: a full listing too dear for every poll, when its period has passed."""
+        return self.run_reconciliation() if self.issues.reconcile_due() else True
 
     def poll_once(self) -> bool:
         """Every poller once; True when all that this Sentry can serve succeeded, as sentry_up says."""
@@ -179,8 +188,10 @@ class Exporter:
             self.scheduler.add_job(self.run_poller, "interval", args=[job.poller], seconds=job.interval,
                                    next_run_time=datetime.now(timezone.utc), id=job.poller.name, name=job.poller.name)
         if self.config.reconcile_interval:  # the first issues poll is the first reconciliation
-            interval = self.config.reconcile_interval
-            self.scheduler.add_job(self.run_reconciliation, "interval", seconds=interval, id="reconcile",
+            # The listing's cost sets its period (IssuesPoller.reconcile_period); checked four times a poll
+            # interval, so a period of 1.2 intervals is not rounded up to 2.
+            interval = self.config.poll_interval / 4
+            self.scheduler.add_job(self.reconcile_when_due, "interval", seconds=interval, id="reconcile",
                                    name="reconcile", next_run_time=datetime.now(timezone.utc) + timedelta(seconds=interval))
         self.scheduler.start()
 

@@ -260,7 +260,12 @@ class Config:
     poll_interval: float = setting("SENTRY_POLL_INTERVAL_SECONDS", _INTERVAL, 60.0, "issues poller interval")
     reconcile_interval: float = setting(
         "SENTRY_RECONCILE_INTERVAL_SECONDS", _number(float, 0, 86400), 900.0,
-        "full issue listing (and at start); between them incremental passes; 0: a full listing every poll")
+        "longest time between full issue listings (one at start); between them incremental passes; "
+        "0: a full listing every poll")
+    reconcile_pages: int = setting(
+        "SENTRY_RECONCILE_PAGES_PER_POLL", _number(int, 0, 10000), 10,
+        "full issue listings as often as this many pages a poll interval pay for (a listing this short: every "
+        "poll); 0: every SENTRY_RECONCILE_INTERVAL_SECONDS only")
     ingestion_grace: float = setting("SENTRY_INGESTION_GRACE_SECONDS", _number(float, 0, 3600), 120.0,
                                      "an incremental pass re-reads issues last seen this long before the previous "
                                      "one started; later-landing events wait for the reconciliation")

@@ -73,16 +73,20 @@ class SnapshotStore:
                trace_id: str | None = None) -> None:
         """The outcome of one run; `result` (of the poller's Results field type) only counts when ok."""
         with self._lock:
-            before = self._snapshot
-            state = before.pollers[poller]
-            state = replace(state, ok=ok, ran=True, duration=duration, runs=state.runs + 1,
-                            failures=state.failures + (not ok), trace_id=trace_id,
-                            unsupported=None if ok else state.unsupported)
-            results = before.results
-            if ok:
-                state = replace(state, last_success=at)
-                results = replace(results, **{poller: result})
-            self._snapshot = Snapshot(MappingProxyType({**before.pollers, poller: state}), results)
+            self._record(poller, ok, duration, at, result, trace_id)
+
+    def _record(self, poller: str, ok: bool, duration: float, at: float, result: object,
+                trace_id: str | None) -> None:
+        before = self._snapshot
+        state = before.pollers[poller]
+        state = replace(state, ok=ok, ran=True, duration=duration, runs=state.runs + 1,
+                        failures=state.failures + (not ok), trace_id=trace_id,
+                        unsupported=None if ok else state.unsupported)
+        results = before.results
+        if ok:
+            state = replace(state, last_success=at)
+            results = replace(results, **{poller: result})
+        self._snapshot = Snapshot(MappingProxyType({**before.pollers, poller: state}), results)
 
     def publish(self, poller: str, result: object) -> None:
         """Data a run shows before it ends (an issues pass's newest pages): the result only. The run's
@@ -92,17 +96,26 @@ class SnapshotStore:
             if getattr(before.results, poller) is not None:  # after a first success only: never half a baseline
                 self._snapshot = replace(before, results=replace(before.results, **{poller: result}))
 
-    def record_unsupported(self, poller: str, reason: str, duration: float, trace_id: str | None = None) -> None:
-        """A run that found this Sentry cannot serve the poller: its data is gone, not stale, until a
-        later run succeeds (a plan upgrade, a newer version)."""
+    def record_unsupported(self, poller: str, reason: str, duration: float, at: float,
+                           trace_id: str | None = None) -> bool:
+        """A run that Sentry refused (pollers.Unsupported: a 403, a bare 404 or a 400 of an endpoint the
+        poller can do without). Before the poller's first success the refusal means this Sentry cannot
+        serve it: its data is left out, not stale, until a later run succeeds (a plan upgrade, a newer
+        version), and True is returned. Once it has worked, the same refusal is a failure (a scope taken
+        away, a proxy or an outage answering 404): the last values stay, sentry_up goes to 0, the next
+        run tries again, and False is returned. No streak turns a working poller unsupported: a restart
+        does, since a new process has not worked yet."""
         with self._lock:
             before = self._snapshot
             state = before.pollers[poller]
+            if state.last_success is not None:
+                self._record(poller, False, duration, at, None, trace_id)
+                return False
             state = replace(state, ok=False, ran=True, duration=duration, runs=state.runs + 1,
-                            unsupported_runs=state.unsupported_runs + 1, trace_id=trace_id, unsupported=reason,
-                            last_success=None)
+                            unsupported_runs=state.unsupported_runs + 1, trace_id=trace_id, unsupported=reason)
             results = replace(before.results, **{poller: None})
             self._snapshot = Snapshot(MappingProxyType({**before.pollers, poller: state}), results)
+            return True
 
     def ready(self) -> bool:
         """At least one successful poll of every poller this Sentry can serve: the data is whole."""

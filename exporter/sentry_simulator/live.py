@@ -9,7 +9,7 @@ The control route (``/_control/…``, only with ``--control``; never in the demo
 
 - ``truth?since=T``: the counts as the exporter labels them, the key changes since T, the events the
   driver recorded, and the issues that left the unresolved window since the driver started;
-- ``live?action=start|stop``; ``probe?kind=new|regression|burst`` (in the ``bench-probe`` project);
+- ``live?action=start|stop``; ``probe?kind=new|regression|burst|resolution`` (in the ``bench-probe`` project);
 - ``switch?listing_cut=N|none``: Sentry's chunked search ending early (§0.6).
 """
 
@@ -138,13 +138,15 @@ class LiveOrg:
                 issue = self.org.create_issue(PROBE)
                 self._changed(now, None, issue)
                 self._events(issue.id, 1, now)
-            elif kind == "regression" and self._probe_pool:
+            elif kind in ("regression", "resolution") and self._probe_pool:
+                # one the exporter knows is resolved; a regression brings it back at once
                 issue_id = self._probe_pool.pop()
                 issue = self.org.issues[issue_id]
                 old = key(issue)
                 self.org.set_status(issue_id, "resolved", at=now)
                 self._changed(now, old, issue)
-                self._regress(issue_id, now)
+                if kind == "regression":
+                    self._regress(issue_id, now)
             elif kind == "burst":
                 self._events(self._burst.id, 50, now)
             else:

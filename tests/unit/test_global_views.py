@@ -54,7 +54,7 @@ def left(e, project: str) -> float | None:
 
 def test_listings_lookups_and_passes_go_project_by_project(exporter, org, clock, issues, caplog):
     with caplog.at_level(logging.WARNING):
-        e = exporter()
+        e = exporter(reconcile_pages=0)  # incremental passes between reconciliations, however cheap
         run(e, "issues")  # the full reconciliation: refused once over both projects, then per project
     assert counts(e) == truth(org, clock) == Counter({"api": 150, "web": 20})
     said = [r for r in caplog.records if "global-views" in r.getMessage()]

@@ -90,7 +90,7 @@ def test_a_forbidden_batch_is_split_not_an_auth_error(exporter, org, clock, beha
 
 def test_events_an_issue_got_just_before_it_was_resolved_still_count(exporter, org, clock):
     issues = unresolved(org, clock, 3)
-    e = exporter()  # incremental passes between reconciliations
+    e = exporter(reconcile_pages=0)  # incremental passes between reconciliations
     run(e, "issues")
     clock.advance(60)
     org.record_events(issues[0].id, 4, at=clock() - 5)
@@ -100,3 +100,34 @@ def test_events_an_issue_got_just_before_it_was_resolved_still_count(exporter, o
     run(e, "issues")
     assert sample(e, "sentry_issue_events_total", project="api", level="error") == 4
     assert sample(e, "sentry_issue_transitions_total", **LEFT) == 1
+
+
+def test_a_lookup_verdict_does_not_depart_an_issue_a_pass_saw_after_it(exporter, org, clock):
+    """The departure race (issue 21, point 13): resolved, looked up as resolved, regressed and seen by a
+    pass before the reconciliation merges its verdict. The pass is newer: the issue stays, counted once."""
+    issues = unresolved(org, clock, 3)
+    e = exporter(reconcile_pages=0)  # incremental passes beside the reconciliation job
+    run(e, "issues")
+    org.set_status(issues[0].id, "resolved")
+    get_json, raced = e.client.get_json, []
+
+    def then_a_regression(endpoint, path, params=()):
+        answer = get_json(endpoint, path, params)
+        if not raced and any(name == "group" for name, _ in params):  # the lookup has answered: resolved
+            raced.append(True)
+            clock.advance(5)
+            org.set_status(issues[0].id, "unresolved", substatus="regressed")
+            org.record_events(issues[0].id, 2, at=clock())
+            clock.advance(1)
+            run(e, "issues")  # a pass sees the regression before the reconciliation merges
+        return answer
+
+    e.client.get_json = then_a_regression
+    clock.advance(60)
+    assert e.run_reconciliation() and raced
+    for _ in range(2):
+        clock.advance(60)
+        run(e, "issues")
+    assert total(e) == 3
+    assert sample(e, "sentry_issue_transitions_total", project="api", level="error", transition="regressed") == 1
+    assert sample(e, "sentry_issue_transitions_total", **LEFT) == 0

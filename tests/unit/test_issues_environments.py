@@ -106,3 +106,29 @@ def test_every_environment_unknown_fails_the_poll_with_one_clear_line(exporter, 
     with caplog.at_level(logging.WARNING, logger="sentry_exporter.app"):
         assert not e.run_poller(e.issues)
     assert any("every environment in SENTRY_ENVIRONMENTS (prod, stage)" in r.getMessage() for r in caplog.records)
+
+
+def test_discover_refused_is_asked_again_at_every_poll_and_its_counters_come_back(exporter, org, clock, behaviour,
+                                                                                  simulators):
+    """Issue 21, point 2: one bare 404 must not turn the per-environment counters off for good."""
+    issue = org.create_issue("api", substatus="ongoing")
+    org.record_events(issue.id, 1, at=clock() - 600, environment="staging")
+    behaviour.discover = False
+    e = exporter(environments=ENVIRONMENTS, reconcile_interval=0)
+    for _ in range(3):
+        clock.advance(60)
+        run(e, "issues")
+    assert events(e, "staging") is None
+    refused = len(simulators[0].requests("events", status=404))
+    assert refused >= 1
+    clock.advance(60)
+    run(e, "issues")
+    assert len(simulators[0].requests("events", status=404)) == refused + 1  # asked again at every poll
+    behaviour.discover = True  # the plan gains Discover
+    clock.advance(60)
+    run(e, "issues")
+    assert events(e, "staging") == 0  # born at 0: what came while it was refused is not a burst
+    clock.advance(60)
+    org.record_events(issue.id, 5, at=clock() - 10, environment="staging")
+    run(e, "issues")
+    assert events(e, "staging") == 5

@@ -11,6 +11,7 @@ from sentry_simulator import Assignee
 
 DAY = 86400.0
 PERIOD = 14 * DAY
+INCREMENTAL = {"reconcile_pages": 0}  # full listings on the clock only, however cheap: the passes are tested
 ANN = Assignee("user", "1", "Ann", "ann@example.com")
 TEAM = Assignee("team", "2", "web-team")
 
@@ -66,7 +67,7 @@ def reconcile(e) -> None:
 
 def test_counts_equal_the_truth_after_a_reconciliation(exporter, org, clock):
     issues = populate(org, clock)
-    e = exporter()
+    e = exporter(**INCREMENTAL)
     run(e, "issues")  # the start is a full reconciliation
     assert counts(e) == truth(org, clock)
     assert sample(e, "sentry_issues_reconciled_timestamp_seconds") == clock()
@@ -89,7 +90,7 @@ def test_counts_equal_the_truth_after_a_reconciliation(exporter, org, clock):
 def test_events_new_issues_and_regressions_reach_the_next_pass(exporter, org, clock, simulators):
     issues = populate(org, clock)
     resolved = issues[10]
-    e = exporter()
+    e = exporter(**INCREMENTAL)
     run(e, "issues")
     org.set_status(resolved.id, "resolved")
     reconcile(e)  # it left; its lifetime count is remembered, so its return counts only new events
@@ -110,7 +111,7 @@ def test_events_new_issues_and_regressions_reach_the_next_pass(exporter, org, cl
 
 def test_a_resolution_is_seen_by_the_next_reconciliation_not_before(exporter, org, clock):
     issues = populate(org, clock, 50)
-    e = exporter()
+    e = exporter(**INCREMENTAL)
     run(e, "issues")
     org.set_status(issues[0].id, "resolved")
     for _ in range(3):
@@ -126,7 +127,7 @@ def test_a_resolution_is_seen_by_the_next_reconciliation_not_before(exporter, or
 
 def test_a_cut_reconciliation_changes_no_count(exporter, org, clock, behaviour):
     populate(org, clock)
-    e = exporter()
+    e = exporter(**INCREMENTAL)
     run(e, "issues")
     expected = counts(e)
     behaviour.listing_cut = 120
@@ -140,13 +141,13 @@ def test_a_cut_reconciliation_changes_no_count(exporter, org, clock, behaviour):
 
 def test_a_restart_double_counts_nothing(exporter, org, clock):
     issues = populate(org, clock, 50)
-    first = exporter()
+    first = exporter(**INCREMENTAL)
     run(first, "issues")
     clock.advance(60)
     org.record_events(issues[0].id, 5, at=clock() - 10)
     run(first, "issues")
     assert events_total(first) == 5
-    second = exporter()  # a restart: a new process, a new baseline
+    second = exporter(**INCREMENTAL)  # a restart: a new process, a new baseline
     run(second, "issues")
     assert events_total(second) == 0
     assert transitions(second, "new") == 0
@@ -158,7 +159,7 @@ def test_a_restart_double_counts_nothing(exporter, org, clock):
 
 def test_a_reconciliation_overlapping_passes_neither_loses_nor_double_counts(exporter, org, clock, simulators):
     issues = populate(org, clock, 300)
-    e = exporter()
+    e = exporter(**INCREMENTAL)
     run(e, "issues")
     simulators[0].faults.set(endpoint="issues", slow_seconds=0.15, count=12)  # a reconciliation that takes a while
     reconciliation = threading.Thread(target=reconcile, args=(e,))
@@ -179,7 +180,7 @@ def test_a_reconciliation_overlapping_passes_neither_loses_nor_double_counts(exp
 
 def test_news_reaches_metrics_a_page_at_a_time_before_the_pass_ends(exporter, org, clock):
     issues = populate(org, clock)
-    e = exporter()
+    e = exporter(**INCREMENTAL)
     run(e, "issues")
     clock.advance(60)
     for issue in issues[:150]:  # news on two pages
@@ -196,3 +197,39 @@ def test_news_reaches_metrics_a_page_at_a_time_before_the_pass_ends(exporter, or
     assert not e.run_poller(e.issues)
     assert sample(e, "sentry_poll_success", poller="issues") == 0
     assert transitions(e, "new") == 1  # shown when its page came, though the pass then failed
+
+
+def test_a_cheap_full_listing_runs_every_poll_so_resolutions_show_at_the_next(exporter, org, clock):
+    """Issue 21, point 8: 300 issues are three pages; the default reconciles them every poll."""
+    issues = populate(org, clock, 300)
+    e = exporter()
+    run(e, "issues")
+    for issue in issues[:7]:
+        org.set_status(issue.id, "resolved")
+    clock.advance(60)
+    run(e, "issues")
+    assert transitions(e, "left") == 7
+    assert counts(e) == truth(org, clock)
+
+
+def test_a_dear_full_listing_runs_as_often_as_its_page_budget_pays_for(exporter, org, clock):
+    issues = populate(org, clock, 300)  # three pages
+    e = exporter(reconcile_pages=1)     # one page a poll interval: a full listing every third
+    run(e, "issues")
+    assert e.issues.reconcile_period() == 180
+    org.set_status(issues[0].id, "resolved")
+    for _ in range(2):
+        clock.advance(60)
+        assert e.reconcile_when_due()   # the scheduled job: not due yet
+        run(e, "issues")                # an incremental pass
+        assert transitions(e, "left") == 0
+    calls = issue_calls(exporter.server)
+    clock.advance(60)
+    assert e.reconcile_when_due()
+    assert issue_calls(exporter.server) - calls >= 3  # it listed everything
+    assert transitions(e, "left") == 1  # and shows it at once, not at the next pass
+    assert sum(counts(e).values()) == 299
+    # SENTRY_RECONCILE_INTERVAL_SECONDS stays the longest time between full listings
+    capped = exporter(reconcile_pages=1, reconcile_interval=120)
+    run(capped, "issues")
+    assert capped.issues.reconcile_period() == 120

@@ -6,7 +6,9 @@ from ..sentry.errors import SentryError
 class Unsupported(Exception):
     """This Sentry cannot serve the poller: its plan, its version or the token lacks what the poller needs
     (a missing feature, not an outage). The app records the state, says `message` once, and the other
-    pollers go on. `reason` is a short snake_case label value, e.g. "discover_unavailable"."""
+    pollers go on. That holds only until the poller's first success: once it has worked, a refusal is a
+    failure like any other (snapshot.SnapshotStore.record_unsupported). `reason` is a short snake_case
+    label value, e.g. "discover_unavailable"."""
 
     def __init__(self, reason: str, message: str):
         super().__init__(message)
@@ -21,4 +23,4 @@ def unsupported_endpoint(error: SentryError) -> Exception:
     reason = {403: "forbidden", 404: "not_found", 400: "rejected"}.get(error.status)
     if reason is None:
         return error
-    return Unsupported(reason, f"{error}; the other pollers go on")
+    return Unsupported(reason, str(error))

@@ -1,9 +1,9 @@
 """Before an issue missing from a full listing counts as `left`, ask Sentry for it by id (CONTRACT.md §0.7).
 
 A large search can end early and still say results="false" (§0.6), so a missing issue proves nothing.
-`GET organizations/{org}/issues/?group=ID…` (GlitchTip: `id=ID…`, flavor.py) answers exactly those issues in their current status,
-whatever the query (`organization_group_index.py`: "If group ids specified, just ignore any query
-components"; it filters on `project_id__in=project_ids` and raises PermissionDenied, a 403, when a
+`GET organizations/{org}/issues/?group=ID…` (GlitchTip: `id=ID…`, flavor.py) answers exactly those
+issues in their current status, whatever the query (`organization_group_index.py`: "If group ids
+specified, just ignore any query components"; it filters on `project_id__in=project_ids` and raises PermissionDenied, a 403, when a
 group is in a project the token cannot see). The rules, per missing issue:
 
 - absent from the answer (merged or deleted), or in a project the token cannot see: left;
@@ -12,12 +12,15 @@ group is in a project the token cannot see). The rules, per missing issue:
 - unresolved and seen inside the window, but before the listing started: the listing was cut.
   Confirmation stops there, and what it did not confirm stays as it was: a cut listing lowers nothing.
   (Seen since the listing started, it came back while the listing ran: news, not a cut.)
+
+A verdict is as old as its lookup: `asked` keeps when each id was asked for, so a pass that saw the
+issue after that (it regressed in between) wins over the verdict (IssueState.depart).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ..sentry.client import SentryClient
 from ..sentry.errors import AuthError, MalformedResponse
@@ -34,6 +37,7 @@ class Confirmation:
     last: dict[str, Issue] = field(default_factory=dict)  # of those, the ones found (resolved, aged out): as found
     present: list[Issue] = field(default_factory=list)   # unresolved in the window: current observations
     answered: int = 0                               # issues the lookups found at all, in any status
+    asked: dict[str, float] = field(default_factory=dict)  # id -> when its lookup was sent
 
     @property
     def cut(self) -> bool:
@@ -42,17 +46,18 @@ class Confirmation:
 
 
 def confirm(client: SentryClient, org: str, ids: list[str], params: list[tuple[str, str]],
-            window_start: float, result: Confirmation, flavor: Flavor) -> None:
+            window_start: float, result: Confirmation, clock: Callable[[], float], flavor: Flavor) -> None:
     """Look up the missing `ids` (≤ BATCH a call) with the listing's project, environment and window
     `params`, into `result`. Stops at the first batch that shows the listing was cut."""
     for offset in range(0, len(ids), BATCH):
         if result.cut:
             break
-        _lookup(client, org, ids[offset:offset + BATCH], params, window_start, result, flavor)
+        _lookup(client, org, ids[offset:offset + BATCH], params, window_start, result, clock, flavor)
 
 
 def _lookup(client: SentryClient, org: str, ids: list[str], params: list[tuple[str, str]], window_start: float,
-            result: Confirmation, flavor: Flavor) -> None:
+            result: Confirmation, clock: Callable[[], float], flavor: Flavor) -> None:
+    result.asked.update(dict.fromkeys(ids, clock()))
     try:
         answer = client.get_json("issues", f"organizations/{org}/issues/",
                                  params + [(flavor.lookup_param, i) for i in ids])
@@ -61,9 +66,9 @@ def _lookup(client: SentryClient, org: str, ids: list[str], params: list[tuple[s
             raise
         if len(ids) > 1:  # one of them is in a project the token cannot see: find which, by halves
             half = len(ids) // 2
-            _lookup(client, org, ids[:half], params, window_start, result, flavor)
+            _lookup(client, org, ids[:half], params, window_start, result, clock, flavor)
             if not result.cut:
-                _lookup(client, org, ids[half:], params, window_start, result, flavor)
+                _lookup(client, org, ids[half:], params, window_start, result, clock, flavor)
         else:
             result.left.update(ids)  # not ours to see any more: gone from every listing we can make
         return

@@ -11,9 +11,12 @@ count each event once. Windows are anchored to the first poll:
 - once a LAG_HORIZON-long step of it is older than LAG_HORIZON it is asked for once more and frozen.
 
 So each poll costs one call (plus one each LAG_HORIZON), the resolution is the poll interval, and a
-restart starts again from zero instead of counting anything twice. Discover missing from the plan
-(a bare 404, §0.10) makes the source unsupported: said once, and the counters are left out. Plans
-without global-views and versions without dataset=errors are discover.py's.
+restart starts again from zero instead of counting anything twice. Discover refused (a bare 404,
+§0.10) before it ever answered means the plan lacks it: said once, the counters are left out, and it
+is asked again at every poll (a plan upgrade brings them back). Refused after it has answered, it is
+a failure like an outage: the issues poll fails, its last values stay and sentry_up goes to 0 (the
+rule of pollers.Unsupported). Plans without global-views and versions without dataset=errors are
+discover.py's.
 
 GlitchTip has no Discover, and an environment-filtered listing's `count` is the issue's total there,
 so adding listings up would count an issue's events once per environment. It says how many of an
@@ -32,6 +35,7 @@ from typing import Iterable
 from ..directory import ProjectDirectory, Scope
 from ..parsing import count, iso_time, label
 from ..sentry.client import SentryClient
+from ..sentry.errors import SentryError
 from ..sentry.flavor import ServerKind
 from . import Unsupported
 from .discover import Discover
@@ -52,14 +56,13 @@ class EnvironmentEvents:
         self._frozen: Counter[Series] = Counter()
         self._frozen_until: float | None = None
         self._last: dict[Series, int] = {}
-        self.supported = True
+        self._answered = False   # Discover has answered once: from then on a refusal is a failure
+        self._said = False       # that Discover is missing, said once
 
     def totals(self, now: float, environments: tuple[str, ...], issues: Iterable[Issue] = ()
                ) -> dict[Series, int] | None:
         """Events since the first call, per series, of the `environments` Sentry knows (Discover answers
-        404 when any one is unknown); None when Discover is not available."""
-        if not self.supported:
-            return None
+        404 when any one is unknown); None while Discover has never been available."""
         if self._frozen_until is None:
             self._frozen_until = float(int(now))  # whole seconds: the ISO bounds we send
         try:
@@ -69,11 +72,16 @@ class EnvironmentEvents:
                 self._frozen_until = step
             # Up to the next whole second: the open range is asked for again anyway, so nothing counts twice.
             current = self._frozen + self._count(self._frozen_until, float(math.ceil(now)), environments)
-        except Unsupported:
-            self.supported = False
-            log.warning("per-environment event counts need Discover, which this organization's plan or "
-                        "Sentry version does not offer (HTTP 404 on /events/); sentry_issue_events_total is "
-                        "left out", extra={"poller": "issues"})
+        except Unsupported as e:
+            if self._answered:
+                raise SentryError("events", f"{e}, after it had answered; the counters keep their last "
+                                            f"values", 404) from None
+            self._frozen_until = float(int(now))  # counting starts at the latest refusal, not at the first poll
+            if not self._said:
+                self._said = True
+                log.warning("per-environment event counts need Discover, which this organization's plan or "
+                            "Sentry version does not offer (HTTP 404 on /events/); sentry_issue_events_total is "
+                            "left out, and asked for again at every poll", extra={"poller": "issues"})
             return None
         # A counter never goes down, even if Sentry revises a window downwards.
         self._last = {key: max(current.get(key, 0), self._last.get(key, 0)) for key in {*current, *self._last}}
@@ -98,6 +106,7 @@ class EnvironmentEvents:
                     self._stats.count_malformed("events")
                 else:
                     totals[series] += events
+        self._answered = True
         return totals
 
 

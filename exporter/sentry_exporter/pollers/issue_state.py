@@ -99,14 +99,17 @@ class IssueState:
                     logged += 1
                     _log_transition(transition, issue, environment)
 
-    def depart(self, keys: Iterable[Key], now: float, last: dict[str, Issue] | None = None) -> None:
+    def depart(self, keys: Iterable[Key], now: float, last: dict[str, Issue] | None = None,
+               asked: dict[str, float] | None = None) -> None:
         """Issues that left the unresolved set (confirmed, or aged out); call with the lock held. `last`:
         their final observations by id, where a lookup found them (resolved, say): events an issue got
-        after the latest pass saw it, and before it left, still count."""
+        after the latest pass saw it, and before it left, still count. `asked`: when each id's lookup was
+        sent; an issue a pass observed after its lookup stays (it came back in between: the pass is newer)."""
         for key in keys:
-            kept = self.kept.pop(key, None)
-            if kept is None:
+            kept = self.kept.get(key)
+            if kept is None or (asked is not None and key[0] in asked and kept.observed > asked[key[0]]):
                 continue
+            del self.kept[key]
             final = last.get(key[0]) if last else None
             if final is not None and final.lifetime_events > kept.peak:
                 if self._count_events and self.baselined and kept.issue.is_error:

@@ -1,8 +1,12 @@
 """The unresolved-issues poller: a kept state of every unresolved issue, and two ways to keep it true.
 
 - A full reconciliation lists every unresolved issue (⌈U/100⌉ pages, sort=new) and asks for the
-  ones it no longer lists by id (confirm.py) before they count as left. It runs at start, then every
-  SENTRY_RECONCILE_INTERVAL_SECONDS as its own job; with 0, on every poll instead of incremental passes.
+  ones it no longer lists by id (confirm.py) before they count as left. It is what sees resolutions,
+  so its cost decides how often it runs (reconcile_period): at start, then as often as
+  SENTRY_RECONCILE_PAGES_PER_POLL pages a poll interval pay for, at least every poll and at most
+  SENTRY_RECONCILE_INTERVAL_SECONDS apart. A listing that fits in the budget runs in the poll, instead
+  of an incremental pass (as with SENTRY_RECONCILE_INTERVAL_SECONDS=0); a dearer one runs as its own
+  job (reconcile_due) while the passes go on.
 - An incremental pass every SENTRY_POLL_INTERVAL_SECONDS lists sort=date (last seen, newest first)
   and stops at the first page that reaches back past the previous pass's start minus
   SENTRY_INGESTION_GRACE_SECONDS: a new issue's first event is also its last seen, so this one
@@ -78,12 +82,14 @@ class IssuesPoller:
             "glitchtip": IssueTagEvents(client)} if config.environments else None
         self._reconciling = threading.Lock()  # one reconciliation at a time
         self._unknown_environments: set[str] = set()  # named in SENTRY_ENVIRONMENTS, not known to Sentry yet
+        self._listing_pages: int | None = None  # pages of the latest complete reconciliation: its cost
+        self._pages_listed = 0                   # of the one under way
         self.publish: Callable[[IssuesResult], None] | None = None  # the app's: data before the pass ends
 
     def poll(self) -> IssuesResult:
         started = self._clock()
-        if not self._config.reconcile_interval or not self._state.baselined:
-            self.reconcile(wait=True)  # at start (a restart starts with a full listing), or every poll when asked
+        if not self._state.baselined or self.reconcile_period() <= self._config.poll_interval:
+            self.reconcile(wait=True)  # at start (a restart starts with a full listing), or every poll: cheap
         else:
             self._incremental(started)
         events = None
@@ -96,13 +102,41 @@ class IssuesPoller:
 
     # ---- the full listing
 
+    def reconcile_period(self) -> float:
+        """Seconds between full listings, from the latest one's cost: `pages` at SENTRY_RECONCILE_PAGES_PER_POLL
+        a poll interval, within [poll interval, SENTRY_RECONCILE_INTERVAL_SECONDS]. So 1,000 issues (10 pages)
+        are listed every poll, 10,000 every 10 polls, 50,000 every SENTRY_RECONCILE_INTERVAL_SECONDS."""
+        config = self._config
+        if not config.reconcile_interval:
+            return 0.0
+        if not config.reconcile_pages or self._listing_pages is None:
+            return config.reconcile_interval
+        return min(config.reconcile_interval,
+                   max(config.poll_interval, config.poll_interval * self._listing_pages / config.reconcile_pages))
+
+    def reconcile_due(self) -> bool:
+        """A dear listing's time has come: the job runs it, beside the passes (a cheap one runs in the poll)."""
+        period = self.reconcile_period()
+        with self._state.lock:
+            reconciled_at = self._state.reconciled_at
+        return period > self._config.poll_interval and reconciled_at is not None \
+            and self._clock() - reconciled_at >= period
+
+    def reconcile_and_show(self) -> None:
+        """The reconciliation job: a full listing beside the passes, shown when it is done rather than at
+        the next pass (so a resolution waits one poll interval less). Not with SENTRY_ENVIRONMENTS, whose
+        event counters come from the next pass's Discover call, as for a pass's news."""
+        self.reconcile()
+        if self.publish is not None and self._environment_events is None:
+            self.publish(self._result(self._clock(), None))
+
     def reconcile(self, wait: bool = False) -> None:
         """List every unresolved issue, merge, and confirm the missing ones by id. The job does not `wait`
         when one is running already; a poll without a baseline does, so it never publishes half a listing."""
         if not self._reconciling.acquire(blocking=wait):
             return
         try:
-            started = self._clock()
+            started, self._pages_listed = self._clock(), 0
             truncated = {_listing_name(env): self._in_environment(env, lambda: self._reconcile_listing(env, started),
                                                                   False)
                          for env in self._config.environments or (None,)}
@@ -117,6 +151,7 @@ class IssuesPoller:
                 state.truncated, state.query_counts = truncated, dict(query_counts)
                 state.reconciled_at = started
                 state.covered_until = max(state.covered_until or started, started)
+            self._listing_pages = self._pages_listed
         finally:
             self._reconciling.release()
 
@@ -140,7 +175,7 @@ class IssuesPoller:
         now = self._clock()
         with state.lock:
             state.merge(found.present, environment, now)
-            state.depart([(issue_id, environment) for issue_id in found.left], now, found.last)
+            state.depart([(issue_id, environment) for issue_id in found.left], now, found.last, found.asked)
         if found.cut:
             log.warning("issue listing cut short by Sentry: missing issues are unresolved and seen in the window; "
                         "counts keep what the listing could not see",
@@ -158,7 +193,7 @@ class IssuesPoller:
             ids = [issue_id for issue_id, project in missing.items() if scope.covers(project)]
             asked.update(ids)
             confirm(self._client, self._config.org, ids, lookup + scope.params(), started - self._period, found,
-                    self._kind.get())
+                    self._clock, self._kind.get())
 
         self._scopes.each(look)
         found.left.update(missing.keys() - asked)
@@ -174,6 +209,7 @@ class IssuesPoller:
             if len(seen) >= cap:
                 return True  # reached in an earlier project: this one goes unlisted
             for observed, issues, has_next in self._pages(params + scope.params()):
+                self._pages_listed += 1  # only reconciliations list all: one at a time
                 fresh = [issue for issue in issues if issue.id not in seen][:max(0, cap - len(seen))]
                 seen.update((issue.id, issue) for issue in fresh)  # keyset pages can overlap: each issue once
                 if merge:
