@@ -35,6 +35,8 @@ class AuthError(SentryError):
                       f"{REQUIRED_SCOPES}")
         else:
             advice = f"it needs the scopes {REQUIRED_SCOPES}"
+        if endpoint == "releases":  # GlitchTip's releases list wants more (apps/releases/api.py has_permission)
+            advice += "; GlitchTip's releases list needs project:releases as well"
         super().__init__(endpoint, f"Sentry rejected the token (HTTP {status}: {detail!r}); {advice}", status)
         self.detail = detail
 
