@@ -48,10 +48,11 @@ def exporter(org, clock, behaviour, simulators, flavor):
     `make.server` is the simulator of the exporter made last (its faults, its request log)."""
     made, switches = [], behaviour
 
-    def make(behaviour: Behaviour | None = None, **settings) -> Exporter:
-        """`behaviour`: this simulator's switches, else the `behaviour` fixture's."""
+    def make(behaviour: Behaviour | None = None, flavor: str = "sentry", **settings) -> Exporter:
+        """`behaviour`: this simulator's switches, else the `behaviour` fixture's; `flavor`: the server
+        kind the simulator answers as ("sentry" or "glitchtip")."""
         server = make.server = SimulatorServer(org, port=0, token=TOKEN, clock=clock,
-                                               behaviour=behaviour or switches)
+                                               behaviour=behaviour or switches, flavor=flavor)
         server.start()
         config = Config(sentry_url=server.url, org=org.slug, token=TOKEN,
                         **{"releases_per_project": 0, "flavor": flavor, **settings})
