@@ -46,11 +46,13 @@ def flavor() -> str:
 def exporter(org, clock, behaviour, simulators, flavor):
     """Make an Exporter against the simulated org; simulator, client and pollers share the fake clock.
     `make.server` is the simulator of the exporter made last (its faults, its request log)."""
-    made, switches = [], behaviour
+    made, switches, flavored = [], behaviour, flavor
 
-    def make(behaviour: Behaviour | None = None, flavor: str = "sentry", **settings) -> Exporter:
+    def make(behaviour: Behaviour | None = None, flavor: str | None = None, **settings) -> Exporter:
         """`behaviour`: this simulator's switches, else the `behaviour` fixture's; `flavor`: the server
-        kind the simulator answers as ("sentry" or "glitchtip")."""
+        kind the simulator answers as ("sentry" or "glitchtip"), else the `flavor` fixture's. The
+        exporter is told it (SENTRY_FLAVOR) unless `settings` says otherwise (flavor=None: detected)."""
+        flavor = flavor or flavored
         server = make.server = SimulatorServer(org, port=0, token=TOKEN, clock=clock,
                                                behaviour=behaviour or switches, flavor=flavor)
         server.start()
