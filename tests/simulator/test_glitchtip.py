@@ -489,3 +489,55 @@ def test_a_day_bucket_holds_its_first_hour_only(stats_gt, stats_org):
     assert len(body["intervals"]) == 1 and body["intervals"][0].endswith("T00:00:00+00:00")
     assert top - 3 * HOUR > day  # NOW is 14:13 UTC: the fixture's events are hours after midnight
     assert body["groups"][0]["series"]["sum(quantity)"] == [None]
+
+
+# ------------------------------------------------------------------ releases
+class NameSlugProjectSchema(_Strict):
+    name: str
+    slug: str
+
+
+class ReleaseSchema(_Strict):
+    """apps/releases/schema.py ReleaseSchema by alias (CamelSchema; released -> dateReleased,
+    created -> dateCreated, short_version -> shortVersion; Meta.fields url, data, deploy_count, version)."""
+    ref: str | None
+    dateReleased: str | None
+    version: str
+    shortVersion: str
+    url: str | None
+    data: dict
+    deployCount: int
+    dateCreated: str
+    projects: list[NameSlugProjectSchema]
+
+
+@pytest.fixture
+def release_org():
+    org = Org(slug="acme", created=NOW - 30 * 86400)
+    org.add_project("web", project_id="7")
+    org.add_project("api", project_id="8")
+    for number in range(60):
+        org.create_release(f"1.{number}", ["7"] if number % 2 else ["7", "8"], created=NOW - (60 - number) * HOUR,
+                           released=NOW - (60 - number) * HOUR + 60 if number % 3 else None)
+    return org
+
+
+def test_releases_list_newest_first_with_glitchtips_schema_and_no_health(release_org):
+    """apps/releases/api.py list_releases: @paginate over get_releases_queryset, ordered by the
+    paginator's default -created; a project:releases token only."""
+    with SimulatorServer(release_org, clock=FakeClock(NOW), token=[TOKEN, "reader"], flavor="glitchtip",
+                         token_scopes={"reader": ["org:read", "project:read", "event:read"]}) as server:
+        gt = GlitchTip(server)
+        first = gt.get("organizations/acme/releases/", {"project": "8", "health": "1", "per_page": "10"})
+        assert first.status_code == 200 and len(first.json()) == 50  # per_page and project are not parameters
+        TypeAdapter(list[ReleaseSchema]).validate_python(first.json())
+        assert first.json()[0]["version"] == "1.59" and first.json()[0]["projects"] == [{"name": "Web", "slug": "web"}]
+        assert first.headers["X-Hits"] == "60"
+        cursor = first.headers["Link"].split('cursor="')[-1].split('"')[0]
+        rest = gt.json("organizations/acme/releases/", {"cursor": cursor})
+        versions = [r["version"] for r in first.json() + rest]
+        assert versions == [f"1.{n}" for n in range(59, -1, -1)]
+        assert all("healthData" not in r and "newGroups" not in r for r in first.json())
+        denied = GlitchTip(server, "reader").get("organizations/acme/releases/")
+        assert (denied.status_code, denied.json()) == (403, {"detail": "Permission denied"})
+        assert gt.json("organizations/other/releases/") == []
