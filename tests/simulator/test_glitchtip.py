@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 import pytest
@@ -403,3 +403,141 @@ def _all_issues(gt: GlitchTip, params: dict) -> list[dict]:
             return issues
         params["cursor"] = nxt.split('cursor="')[1].split('"')[0]
     raise AssertionError("more than 100 pages")
+
+
+# ------------------------------------------------------------------ stats_v2
+STATS = "organizations/acme/stats_v2/"
+
+
+@pytest.fixture
+def stats_org():
+    """Accepted errors in two hours, a drop that GlitchTip never counts, a transaction, and an hour
+    where only the other project has events."""
+    org = Org(slug="acme", created=NOW - 30 * 86400)
+    org.add_project("web", project_id="7")
+    org.add_project("api", project_id="8")
+    top = NOW - NOW % HOUR  # an hour boundary
+    org.record_outcome("7", "error", "accepted", 5, at=top - 3 * HOUR + 60)
+    org.record_outcome("7", "default", "accepted", 2, at=top - 3 * HOUR + 120)
+    org.record_outcome("7", "error", "filtered", 40, at=top - 3 * HOUR + 60)
+    org.record_outcome("7", "error", "accepted", 3, at=top - HOUR + 30)
+    org.record_outcome("8", "error", "accepted", 9, at=top - 2 * HOUR)
+    org.record_outcome("7", "transaction", "accepted", 11, at=top - HOUR)
+    return org, top
+
+
+@pytest.fixture
+def stats_gt(stats_org):
+    with SimulatorServer(stats_org[0], clock=FakeClock(NOW), token=TOKEN, flavor="glitchtip") as server:
+        yield GlitchTip(server)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_stats_take_one_category_and_run_to_end_plus_an_hour(stats_gt, stats_org):
+    """apps/stats/api.py: start floored to the hour, end = (end + 1 h) floored, generate_series inclusive;
+    an hour without rows is null; every error-type event is counted, drops are not (accepted only)."""
+    _org, top = stats_org
+    params = {"category": "error", "field": "sum(quantity)", "start": _iso(top - 3 * HOUR + 1800),
+              "end": _iso(top - HOUR), "project": "7"}
+    body = stats_gt.json(STATS, params)
+    hours = [top - 3 * HOUR, top - HOUR, top]  # top - 2h holds only project 8's row: dropped
+    assert body == {"intervals": [datetime.fromtimestamp(h, tz=timezone.utc).isoformat()
+                                  for h in hours],
+                    "groups": [{"series": {"sum(quantity)": [7, 3, None]}}]}
+    every = stats_gt.json(STATS, {**params, "project": None, "field": "sum(times_seen)"})
+    assert every["groups"][0]["series"]["sum(times_seen)"] == [7, 9, 3, None]
+    transactions = stats_gt.json(STATS, {**params, "category": "transaction"})
+    assert transactions["groups"][0]["series"]["sum(quantity)"] == [None, None, 11, None]
+
+
+def test_stats_parameters_are_glitchtips(stats_gt, stats_org):
+    """StatsV2Schema: category and field Literals, start and end required; project list[int >= -1],
+    so -1 validates and then selects nothing: Http404."""
+    _org, top = stats_org
+
+    class StatsV2Schema(BaseModel):
+        category: Literal["error", "transaction"]
+        interval: Literal["1d", "1h", "1m"] | None = "1h"
+        field: Literal["sum(quantity)", "sum(times_seen)"]
+        start: datetime
+        end: datetime
+
+    sentry_style = {"statsPeriod": "24h", "groupBy": ["outcome", "category"], "field": "sum(quantity)",
+                    "interval": "1h"}
+    response = stats_gt.get(STATS, sentry_style)
+    assert response.status_code == 422
+    assert response.json() == ninja_422(StatsV2Schema, {"field": "sum(quantity)", "interval": "1h"})
+    window = {"category": "error", "field": "sum(quantity)", "start": _iso(top - 2 * HOUR), "end": _iso(top)}
+    response = stats_gt.get(STATS, {**window, "project": "-1"})
+    assert (response.status_code, response.json()) == (404, {"detail": "Not Found"})
+    ignored = stats_gt.json(STATS, {**window, "groupBy": "outcome", "outcome": "filtered"})
+    assert ignored == stats_gt.json(STATS, window)
+    too_long = stats_gt.get(STATS, {**window, "start": _iso(top - 42 * 86400)})
+    assert (too_long.status_code, too_long.json()) == (422, {"detail": [{"end": "Too many intervals"}]})
+
+
+def test_a_day_bucket_holds_its_first_hour_only(stats_gt, stats_org):
+    """EVENT_TIME_SERIES_SQL joins ``date >= gs.ts AND date < gs.ts + interval '1 hour'`` whatever the
+    interval: with interval=1d each bucket sums one hour."""
+    _org, top = stats_org
+    day = top - top % 86400
+    body = stats_gt.json(STATS, {"category": "error", "field": "sum(quantity)", "interval": "1d",
+                                 "start": _iso(day), "end": _iso(day)})
+    assert len(body["intervals"]) == 1 and body["intervals"][0].endswith("T00:00:00+00:00")
+    assert top - 3 * HOUR > day  # NOW is 14:13 UTC: the fixture's events are hours after midnight
+    assert body["groups"][0]["series"]["sum(quantity)"] == [None]
+
+
+# ------------------------------------------------------------------ releases
+class NameSlugProjectSchema(_Strict):
+    name: str
+    slug: str
+
+
+class ReleaseSchema(_Strict):
+    """apps/releases/schema.py ReleaseSchema by alias (CamelSchema; released -> dateReleased,
+    created -> dateCreated, short_version -> shortVersion; Meta.fields url, data, deploy_count, version)."""
+    ref: str | None
+    dateReleased: str | None
+    version: str
+    shortVersion: str
+    url: str | None
+    data: dict
+    deployCount: int
+    dateCreated: str
+    projects: list[NameSlugProjectSchema]
+
+
+@pytest.fixture
+def release_org():
+    org = Org(slug="acme", created=NOW - 30 * 86400)
+    org.add_project("web", project_id="7")
+    org.add_project("api", project_id="8")
+    for number in range(60):
+        org.create_release(f"1.{number}", ["7"] if number % 2 else ["7", "8"], created=NOW - (60 - number) * HOUR,
+                           released=NOW - (60 - number) * HOUR + 60 if number % 3 else None)
+    return org
+
+
+def test_releases_list_newest_first_with_glitchtips_schema_and_no_health(release_org):
+    """apps/releases/api.py list_releases: @paginate over get_releases_queryset, ordered by the
+    paginator's default -created; a project:releases token only."""
+    with SimulatorServer(release_org, clock=FakeClock(NOW), token=[TOKEN, "reader"], flavor="glitchtip",
+                         token_scopes={"reader": ["org:read", "project:read", "event:read"]}) as server:
+        gt = GlitchTip(server)
+        first = gt.get("organizations/acme/releases/", {"project": "8", "health": "1", "per_page": "10"})
+        assert first.status_code == 200 and len(first.json()) == 50  # per_page and project are not parameters
+        TypeAdapter(list[ReleaseSchema]).validate_python(first.json())
+        assert first.json()[0]["version"] == "1.59" and first.json()[0]["projects"] == [{"name": "Web", "slug": "web"}]
+        assert first.headers["X-Hits"] == "60"
+        cursor = first.headers["Link"].split('cursor="')[-1].split('"')[0]
+        rest = gt.json("organizations/acme/releases/", {"cursor": cursor})
+        versions = [r["version"] for r in first.json() + rest]
+        assert versions == [f"1.{n}" for n in range(59, -1, -1)]
+        assert all("healthData" not in r and "newGroups" not in r for r in first.json())
+        denied = GlitchTip(server, "reader").get("organizations/acme/releases/")
+        assert (denied.status_code, denied.json()) == (403, {"detail": "Permission denied"})
+        assert gt.json("organizations/other/releases/") == []

@@ -9,7 +9,7 @@ from typing import Callable
 from ..context import Request, Response
 from ..errors import ApiError
 from ..reply import Reply, json_reply
-from . import api_issues, api_org, pages
+from . import api_issues, api_org, api_releases, api_stats, pages
 from .ninja import PERMISSION_DENIED, UNAUTHORIZED
 
 # apps/api_tokens/models.py APIToken.scopes: every flag a token can hold.
@@ -29,6 +29,8 @@ ROUTES: list[tuple[str, re.Pattern, Callable]] = [
     ("projects", re.compile(_ORG + "projects/$"), api_org.projects),
     ("issues", re.compile(_ORG + "issues/$"), api_issues.org_issues),
     ("issue_tags", re.compile(r"^/api/0/issues/(?P<issue>[0-9]+)/tags/$"), api_issues.issue_tags),
+    ("stats_v2", re.compile(_ORG + "stats_v2/$"), api_stats.stats_v2),
+    ("releases", re.compile(_ORG + "releases/$"), api_releases.releases),
 ]
 
 
