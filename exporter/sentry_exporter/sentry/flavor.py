@@ -10,6 +10,8 @@ differs is in that poller's module, chosen by `Flavor.name`. Cited from GlitchTi
   `project` means every project of the token's user (`get_queryset`); Sentry needs -1 for that
   (CONTRACT §0.15);
 - issues by id: `IssueFilters.id__in` (alias `id`); `group=` is ignored and lists every issue;
+- releases of one project: `projects/{org}/{project}/releases/` (`apps/releases/api.py`); the org's
+  list takes no `project` filter;
 - no sessions route (`glitchtip/api/api.py` mounts none; `apps/event_ingest/schema.py` drops session
   items at ingestion): releases come without health.
 
@@ -38,16 +40,23 @@ class Flavor:
     every_project: tuple[str, ...]    # the project= values that mean every project the token can see
     lookup_param: str                 # issues by id: name of the repeated parameter
     sessions: bool                    # organizations/{org}/sessions/ exists: release health
+    project_releases: str | None = None   # the path of one project's releases, where the org list cannot filter
 
     def all_projects(self, ids: list[str] | tuple[str, ...] = ()) -> list[tuple[str, str]]:
         """project= parameters: `ids`, or every project the token can see."""
         return [("project", i) for i in (ids or self.every_project)]
 
+    def releases_of(self, org: str, project_id: str, slug: str) -> tuple[str, list[tuple[str, str]]]:
+        """Where one project's releases are listed: (path, parameters)."""
+        if self.project_releases is None:
+            return f"organizations/{org}/releases/", [("project", project_id)]
+        return self.project_releases.format(org=org, project=slug), []
+
 
 SENTRY = Flavor("sentry", sort_first_seen="new", sort_last_seen="date", every_project=("-1",),
                 lookup_param="group", sessions=True)
 GLITCHTIP = Flavor("glitchtip", sort_first_seen="-first_seen", sort_last_seen="-last_seen", every_project=(),
-                   lookup_param="id", sessions=False)
+                   lookup_param="id", sessions=False, project_releases="projects/{org}/{project}/releases/")
 FLAVORS = {f.name: f for f in (SENTRY, GLITCHTIP)}
 
 
