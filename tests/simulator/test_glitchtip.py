@@ -626,3 +626,38 @@ def test_a_monitors_checks_are_paged_newest_first(monitor_org):
         assert first.headers["X-Hits"] == "5" and len(first.json()) == 2
         assert gt.json("organizations/acme/monitors/999/checks/") == []
         assert gt.get(f"organizations/acme/monitors/{shop['id']}/checks/", {"is_change": "maybe"}).status_code == 422
+
+
+# ------------------------------------------------------------------ the organization
+class TeamSchema(_Strict):
+    id: str
+    slug: str
+    dateCreated: str
+    isMember: bool
+    memberCount: int
+
+
+class OrganizationDetailSchema(_Strict):
+    """apps/teams/schema.py OrganizationDetailSchema = apps/organizations_ext/schema.py OrganizationSchema
+    + projects + teams."""
+    id: str
+    name: str
+    slug: str
+    isAcceptingEvents: bool
+    eventThrottleRate: int
+    dateCreated: str
+    status: dict[str, str]
+    avatar: dict[str, str | None]
+    isEarlyAdopter: bool
+    require2fa: bool
+    projects: list[ProjectTeamSchema]
+    teams: list[TeamSchema]
+
+
+def test_the_organization_has_glitchtips_schema(gt, gt_org):
+    """apps/organizations_ext/api.py get_organization: org:read|write|admin, 404 for another slug."""
+    body = gt.json("organizations/acme/")
+    OrganizationDetailSchema.model_validate(body)
+    assert body["slug"] == "acme" and len(body["projects"]) == len(gt_org.projects)
+    assert "features" not in body and "links" not in body  # Sentry's, not GlitchTip's
+    assert gt.get("organizations/other/").json() == {"detail": "Not Found"}
