@@ -541,3 +541,123 @@ def test_releases_list_newest_first_with_glitchtips_schema_and_no_health(release
         denied = GlitchTip(server, "reader").get("organizations/acme/releases/")
         assert (denied.status_code, denied.json()) == (403, {"detail": "Permission denied"})
         assert gt.json("organizations/other/releases/") == []
+
+
+# ------------------------------------------------------------------ monitors
+class MonitorCheckSchema(_Strict):
+    isUp: bool
+    startCheck: str
+    reason: int | None
+
+
+class MonitorCheckResponseTimeSchema(MonitorCheckSchema):
+    responseTime: int | None
+
+
+class MonitorSchema(_Strict):
+    """apps/uptime/schema.py MonitorSchema by alias: glitchtip/schema.py to_camel turns a word "id" into "ID"."""
+    id: int
+    monitorType: Literal["Ping", "GET", "POST", "TCP Port", "SSL", "Heartbeat"]
+    endpointID: str | None
+    created: str
+    name: str
+    url: str
+    expectedStatus: int | None
+    expectedBody: str
+    interval: int
+    timeout: int | None
+    projectID: str | None
+    environmentID: int | None
+    isUp: bool | None
+    lastChange: str | None
+    heartbeatEndpoint: str | None
+    projectName: str | None
+    envName: str | None
+    checks: list[MonitorCheckSchema]
+    organizationID: int
+
+
+@pytest.fixture
+def monitor_org():
+    org = Org(slug="acme", created=NOW - 30 * 86400)
+    org.add_project("web", project_id="7")
+    site = org.add_uptime_monitor("Shop", "7", "https://shop.example.com/", created=NOW - 10 * HOUR)
+    for minutes, status in ((50, "success"), (40, "failure"), (30, "failure"), (20, "success"), (10, "success")):
+        org.record_uptime_check(site.id, status, at=NOW - minutes * 60, http_status=200 if status == "success" else 503)
+    org.add_uptime_monitor("Idle", "7", "https://idle.example.com/", created=NOW - 20 * HOUR)
+    cron = org.add_monitor("nightly", "7", interval_minutes=60, created=NOW - 5 * HOUR)
+    org.record_checkin("nightly", "ok", at=NOW - 2 * HOUR)
+    org.record_checkin("nightly", "missed", at=NOW - HOUR)
+    return org, cron
+
+
+def test_monitors_are_glitchtips_uptime_and_heartbeat_monitors(monitor_org):
+    """apps/uptime/api.py list_monitors (no scope check, -created order) with MonitorSchema; isUp the
+    latest check, lastChange the latest is_change check (isoformat with microseconds, "Z")."""
+    org, _cron = monitor_org
+    with SimulatorServer(org, clock=FakeClock(NOW), token=[TOKEN, "none"], flavor="glitchtip",
+                         token_scopes={"none": []}) as server:
+        body = GlitchTip(server, "none").json("organizations/acme/monitors/")
+    TypeAdapter(list[MonitorSchema]).validate_python(body)
+    assert [m["name"] for m in body] == ["Nightly", "Shop", "Idle"]
+    nightly, shop, idle = body
+    assert (shop["monitorType"], shop["isUp"], shop["projectID"], shop["environmentID"]) == ("GET", True, "7", 1)
+    assert shop["lastChange"] == datetime.fromtimestamp(NOW - 20 * 60, timezone.utc).isoformat().replace("+00:00", "Z")
+    assert [c["isUp"] for c in shop["checks"]] == [True, True, False, False, True]
+    assert (idle["isUp"], idle["lastChange"], idle["checks"]) == (None, None, [])
+    assert nightly["monitorType"] == "Heartbeat" and nightly["isUp"] is False and nightly["url"] == ""
+    assert nightly["heartbeatEndpoint"].endswith(f"/api/0/organizations/acme/heartbeat_check/{nightly['endpointID']}/")
+
+
+def test_a_monitors_checks_are_paged_newest_first(monitor_org):
+    """list_monitor_checks: MonitorCheckResponseTimeSchema, -start_check, ``is_change`` filter; an unknown
+    monitor is an empty list, not a 404."""
+    org, _cron = monitor_org
+    with SimulatorServer(org, clock=FakeClock(NOW), token=TOKEN, flavor="glitchtip") as server:
+        gt = GlitchTip(server)
+        shop = next(m for m in gt.json("organizations/acme/monitors/") if m["name"] == "Shop")
+        checks = gt.json(f"organizations/acme/monitors/{shop['id']}/checks/")
+        TypeAdapter(list[MonitorCheckResponseTimeSchema]).validate_python(checks)
+        assert [(c["isUp"], c["reason"]) for c in checks] == [(True, None), (True, None), (False, 2), (False, 2),
+                                                             (True, None)]
+        changes = gt.json(f"organizations/acme/monitors/{shop['id']}/checks/", {"is_change": "true"})
+        assert [c["isUp"] for c in changes] == [True, False, True]
+        first = gt.get(f"organizations/acme/monitors/{shop['id']}/checks/", {"limit": "2"})
+        assert first.headers["X-Hits"] == "5" and len(first.json()) == 2
+        assert gt.json("organizations/acme/monitors/999/checks/") == []
+        assert gt.get(f"organizations/acme/monitors/{shop['id']}/checks/", {"is_change": "maybe"}).status_code == 422
+
+
+# ------------------------------------------------------------------ the organization
+class TeamSchema(_Strict):
+    id: str
+    slug: str
+    dateCreated: str
+    isMember: bool
+    memberCount: int
+
+
+class OrganizationDetailSchema(_Strict):
+    """apps/teams/schema.py OrganizationDetailSchema = apps/organizations_ext/schema.py OrganizationSchema
+    + projects + teams."""
+    id: str
+    name: str
+    slug: str
+    isAcceptingEvents: bool
+    eventThrottleRate: int
+    dateCreated: str
+    status: dict[str, str]
+    avatar: dict[str, str | None]
+    isEarlyAdopter: bool
+    require2fa: bool
+    projects: list[ProjectTeamSchema]
+    teams: list[TeamSchema]
+
+
+def test_the_organization_has_glitchtips_schema(gt, gt_org):
+    """apps/organizations_ext/api.py get_organization: org:read|write|admin, 404 for another slug."""
+    body = gt.json("organizations/acme/")
+    OrganizationDetailSchema.model_validate(body)
+    assert body["slug"] == "acme" and len(body["projects"]) == len(gt_org.projects)
+    assert "features" not in body and "links" not in body  # Sentry's, not GlitchTip's
+    assert gt.get("organizations/other/").json() == {"detail": "Not Found"}

@@ -24,7 +24,6 @@ from collections import Counter
 from ..context import Response
 from ..errors import ApiError
 from ..model import Issue
-from ..timeutil import parse_iso
 from .ninja import QueryParams
 from .paging import Ordering, paginate, read_paging
 from .timefmt import django_iso, micros, position_micros, position_text
@@ -219,9 +218,4 @@ def _relative_time(query: QueryParams, name: str, now: float) -> float | None:
     compact = value.replace(" ", "")
     if compact.startswith("now-") and compact[4:-1].isdigit() and compact[-1:] in ("m", "h", "d"):
         return now - int(compact[4:-1]) * {"m": 60, "h": 3600, "d": 86400}[compact[-1]]
-    parsed = parse_iso(value)
-    if parsed is None:
-        query.errors.append({"type": "datetime_from_date_parsing", "loc": ["query", name],
-                             "msg": "Input should be a valid datetime or date, invalid character in year",
-                             "ctx": {"error": "invalid character in year"}})
-    return parsed
+    return query.datetime(name, value=value)

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from ..context import Response
 from ..errors import ApiError
 from ..model import ERROR_CATEGORIES
-from ..timeutil import DAY, HOUR, parse_iso
+from ..timeutil import DAY, HOUR
 from .ninja import QueryParams, not_found
 
 CATEGORIES = ("error", "transaction")
@@ -43,7 +43,7 @@ def stats_v2(request) -> Response:
     interval = query.literal("interval", tuple(INTERVALS), default="1h")
     projects = _project_ids(query)
     field = query.literal("field", FIELDS, required=True)
-    start, end = _datetime(query, "start"), _datetime(query, "end")
+    start, end = query.datetime("start", required=True), query.datetime("end", required=True)
     query.check()
     days = int((end - start) // DAY)  # timedelta.days: floored
     if days * {"1h": 24, "1m": 1440}.get(interval, 1) > MAX_INTERVALS:
@@ -90,16 +90,3 @@ def _project_ids(query: QueryParams) -> list[int] | None:
             query.errors.append({"type": "greater_than_equal", "loc": ["query", "filters", "project", index],
                                  "msg": "Input should be greater than or equal to -1", "ctx": {"ge": -1}})
     return numbers
-
-
-def _datetime(query: QueryParams, name: str) -> float | None:
-    value = query.text(name)
-    if value is None:
-        query.missing(name)
-        return None
-    parsed = parse_iso(value)
-    if parsed is None:
-        query.errors.append({"type": "datetime_from_date_parsing", "loc": ["query", name],
-                             "msg": "Input should be a valid datetime or date, invalid character in year",
-                             "ctx": {"error": "invalid character in year"}})
-    return parsed

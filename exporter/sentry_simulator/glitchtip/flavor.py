@@ -9,7 +9,7 @@ from typing import Callable
 from ..context import Request, Response
 from ..errors import ApiError
 from ..reply import Reply, json_reply
-from . import api_issues, api_org, api_releases, api_stats, pages
+from . import api_issues, api_org, api_releases, api_stats, api_uptime, pages
 from .ninja import PERMISSION_DENIED, UNAUTHORIZED
 
 # apps/api_tokens/models.py APIToken.scopes: every flag a token can hold.
@@ -31,6 +31,8 @@ ROUTES: list[tuple[str, re.Pattern, Callable]] = [
     ("issue_tags", re.compile(r"^/api/0/issues/(?P<issue>[0-9]+)/tags/$"), api_issues.issue_tags),
     ("stats_v2", re.compile(_ORG + "stats_v2/$"), api_stats.stats_v2),
     ("releases", re.compile(_ORG + "releases/$"), api_releases.releases),
+    ("monitors", re.compile(_ORG + "monitors/$"), api_uptime.monitors),
+    ("monitor_checks", re.compile(_ORG + "monitors/(?P<monitor>[0-9]+)/checks/$"), api_uptime.checks),
 ]
 
 

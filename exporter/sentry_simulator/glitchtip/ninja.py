@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from ..errors import ApiError
+from ..timeutil import parse_iso
 
 UNAUTHORIZED = ApiError(401, "Unauthorized")
 # glitchtip/api/permissions.py has_permission: a token lacking every listed scope.
@@ -84,6 +85,20 @@ class QueryParams:
     def text(self, name: str, default: str | None = None) -> str | None:
         value = self._last(name)
         return default if value is None else value
+
+    def datetime(self, name: str, required: bool = False, value: str | None = None) -> float | None:
+        """A ``datetime`` field: ISO 8601 text to epoch seconds (``value`` if the caller read it already)."""
+        value = self._last(name) if value is None else value
+        if value is None:
+            if required:
+                self.missing(name)
+            return None
+        parsed = parse_iso(value)
+        if parsed is None:
+            self.errors.append({"type": "datetime_from_date_parsing", "loc": ["query", name],
+                                "msg": "Input should be a valid datetime or date, invalid character in year",
+                                "ctx": {"error": "invalid character in year"}})
+        return parsed
 
     def value_error(self, name: str, message: str) -> None:
         self.errors.append({"type": "value_error", "loc": ["query", name], "msg": f"Value error, {message}",

@@ -16,21 +16,21 @@ def micros(ts: float) -> int:
     return int(round(ts * 1_000_000))
 
 
-def _datetime(us: int) -> datetime:
+def as_datetime(us: int) -> datetime:
     return datetime.fromtimestamp(us // 1_000_000, timezone.utc).replace(microsecond=us % 1_000_000)
 
 
 def django_iso(ts: float | None) -> str | None:
     if ts is None:
         return None
-    text = _datetime(micros(ts)).isoformat()
+    text = as_datetime(micros(ts)).isoformat()
     if "." in text:
         text = text[:23] + text[26:]
     return text.removesuffix("+00:00") + "Z"
 
 
 def position_text(us: int) -> str:
-    return str(_datetime(us))
+    return str(as_datetime(us))
 
 
 def position_micros(text: str) -> int:
