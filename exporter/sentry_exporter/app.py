@@ -75,7 +75,8 @@ class Exporter:
             self.jobs.append(Scheduled(UptimePoller(self.client, config.org, directory, project_ids, kind),
                                        config.uptime_interval))
         if config.uptime_results_interval:
-            self.jobs.append(Scheduled(UptimeResultsPoller(self.client, config.org, project_ids, clock),
+            self.jobs.append(Scheduled(UptimeResultsPoller(self.client, config.org, project_ids, clock, directory,
+                                                           kind),
                                        config.uptime_results_interval))
         if config.impact_tags:
             self.jobs.append(Scheduled(ImpactPoller(self.client, config.org, directory, filtered, config.impact_tags,

@@ -18,12 +18,11 @@ ids of each monitor and counts none; after that a check-in is counted once per s
 by its id (`in_progress` when it starts, then its final status). A monitor first read after the first
 run (new, or deferred by the cap) counts its check-ins made since the previous run.
 
-GlitchTip's `organizations/{org}/monitors/` are its own uptime and heartbeat monitors (`apps/uptime/
-api.py` list_monitors, `schema.py` MonitorSchema: monitorType, isUp, projectId, envName). A Heartbeat
-monitor means what a cron monitor does (a job must call in each interval), so it is read as one:
-one environment (its envName, else production) whose status is ok while isUp, error when not,
-active before its first check. It has no check-in ids or durations, so sentry_monitor_checkins and
-the durations are left out, not zeros. The other types are uptime checks: uptime.py reads them.
+GlitchTip's `organizations/{org}/monitors/` are its own monitors (glitchtip_monitors.py). A Heartbeat
+monitor means what a cron monitor does, so it is read as one, named by its name (GlitchTip has no
+slug), in one environment: `ok` while its latest check is up, `error` when down, `active` before
+its first check. Its check-ins are its checks, `ok` or `missed`, one call per heartbeat monitor a
+run; it has no durations and no next check-in (absent). The other kinds are uptime.py's.
 """
 
 from __future__ import annotations
@@ -34,8 +33,9 @@ from typing import Any
 
 from ..parsing import count, iso_time, label
 from ..sentry.client import SentryClient
-from ..sentry.errors import MalformedResponse, SentryError
+from ..sentry.errors import SentryError
 from ..sentry.flavor import ServerKind
+from . import glitchtip_monitors as glitchtip
 from . import unsupported_endpoint
 from ..parsing import parse_time
 
@@ -43,6 +43,8 @@ from ..parsing import parse_time
 CHECKIN_STATUSES = ("ok", "error", "in_progress", "missed", "timeout", "unknown")
 # MonitorStatus.as_choices(): what a listed environment can be (deletions are not listed)
 ENVIRONMENT_STATUSES = ("active", "ok", "error", "disabled")
+# GlitchTip's heartbeat checks: a check-in that came, or one that did not (glitchtip_monitors.py)
+GLITCHTIP_STATUSES = ("ok", "missed")
 PAGE = 100
 BASELINE = 100    # check-ins whose ids the first read of a monitor records; it counts none
 OVERLAP = 300.0   # seconds a window reaches back before the previous read: clock skew, late writes
@@ -100,21 +102,29 @@ class MonitorsPoller:
         self._max_calls, self._clock = max_checkin_calls, clock
         self._directory, self._kind = directory, kind
         self._state = _Counting()
+        self._windows = glitchtip.Windows()
 
     def poll(self) -> MonitorsResult:
         return {"sentry": self._crons, "glitchtip": self._heartbeats}[self._kind.get().name]()
 
     def _heartbeats(self) -> MonitorsResult:
+        now = self._clock()
         slugs = {p.id: p.slug for p in self._directory.get()}
+        found = list(glitchtip.heartbeats(glitchtip.monitors(self._client, self._org, slugs)))
+        window, counts = self._windows.read(now), Counter(self._state.counts)
         monitors = []
-        for item in glitchtip_monitors(self._client, self._org):
-            if isinstance(item, dict) and item.get("monitorType") == HEARTBEAT:
-                monitor = _heartbeat(item, slugs)
-                if monitor is None:
-                    self._client.stats.count_malformed("monitors")
-                else:
-                    monitors.append(monitor)
-        return MonitorsResult(tuple(monitors), {}, {}, 0)
+        for monitor in found:
+            for status in GLITCHTIP_STATUSES:  # from 0, so the first increase shows
+                counts[(monitor.project, monitor.name, glitchtip.ENVIRONMENT, status)] += 0
+            for check in glitchtip.checks(self._client, self._org, monitor, *window) if window else ():
+                counts[(monitor.project, monitor.name, glitchtip.ENVIRONMENT, "ok" if check.up else "missed")] += 1
+            status = "active" if monitor.is_up is None else "ok" if monitor.is_up else "error"
+            environment = MonitorEnvironment(glitchtip.ENVIRONMENT, status, False, monitor.last_up, None, None)
+            monitors.append(Monitor(monitor.id, monitor.project, monitor.name, "", (environment,)))
+        listed = {(m.project, m.slug) for m in monitors}
+        self._state.counts = Counter({k: v for k, v in counts.items() if k[:2] in listed})  # deleted: gone
+        self._windows.done(now)
+        return MonitorsResult(tuple(monitors), dict(self._state.counts), {}, 0)
 
     def _crons(self) -> MonitorsResult:
         now = self._clock()
@@ -243,33 +253,3 @@ def _checkin(item: Any) -> tuple[str, str, str, float | None, int | None] | None
     return checkin_id, environment, status, parse_time(item.get("dateCreated")), \
         None if duration is None else count(duration)
 
-
-HEARTBEAT = "Heartbeat"   # GlitchTip's MonitorType (apps/uptime/constants.py); the others check a URL
-
-
-def glitchtip_monitors(client: SentryClient, org: str) -> list[Any]:
-    """Every GlitchTip monitor, each page read."""
-    try:
-        items = client.listing("monitors", f"organizations/{org}/monitors/").items
-    except SentryError as e:
-        raise unsupported_endpoint(e)
-    if not items:
-        return items
-    known = [item for item in items if isinstance(item, dict) and isinstance(item.get("monitorType"), str)]
-    if not known:  # a poll that learned nothing is not a success
-        client.stats.count_malformed("monitors")
-        raise MalformedResponse("monitors", f"none of the {len(items)} monitors has a monitorType")
-    return items
-
-
-def _heartbeat(item: dict, slugs: dict[str, str]) -> Monitor | None:
-    monitor_id, name = label(str(item.get("id") or "")), label(item.get("name"))
-    if not monitor_id or not name:
-        return None
-    checks = [c for c in item.get("checks") or () if isinstance(c, dict)]
-    last_up = max((t for c in checks if c.get("isUp") is True and (t := parse_time(c.get("startCheck")))),
-                  default=None)
-    up = item.get("isUp")
-    status = "active" if up is None else "ok" if up is True else "error"
-    environment = MonitorEnvironment(label(item.get("envName"), "production"), status, False, last_up, None, None)
-    return Monitor(monitor_id, slugs.get(str(item.get("projectId")), ""), name, "", (environment,))

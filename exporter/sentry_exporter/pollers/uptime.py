@@ -7,10 +7,9 @@ detector has one while its downtime incident is open, so an open issue is down. 
 the uptime subscription, gives the URL and the check interval; `config` gives the environment and the
 downtimeThreshold (failed checks in a row before Sentry opens the incident).
 
-GlitchTip has no detectors; its own monitors of the types that check a URL (Ping, GET, POST, TCP
-Port, SSL: `apps/uptime/constants.py` MonitorType) are uptime monitors in the same sense, read from
-`organizations/{org}/monitors/` (`apps/uptime/schema.py` MonitorSchema): up is `isUp`, the interval is
-`interval` seconds; it has no owner and no downtime threshold (left out).
+GlitchTip has no detectors; its own monitors that check a URL are uptime monitors in the same sense
+(glitchtip_monitors.py): up unless the latest check is down, `interval` seconds apart; no owner and
+no downtime threshold (left out).
 """
 
 from __future__ import annotations
@@ -22,8 +21,8 @@ from ..parsing import count, label
 from ..sentry.client import SentryClient
 from ..sentry.errors import SentryError
 from ..sentry.flavor import ServerKind
+from . import glitchtip_monitors as glitchtip
 from . import unsupported_endpoint
-from .monitors import HEARTBEAT, glitchtip_monitors
 
 UPTIME_TYPE = "uptime_domain_failure"
 
@@ -58,20 +57,11 @@ class UptimePoller:
 
     def _url_monitors(self) -> UptimeResult:
         slugs = {p.id: p.slug for p in self._directory.get()}
-        monitors = []
-        for item in glitchtip_monitors(self._client, self._org):
-            if not isinstance(item, dict) or item.get("monitorType") == HEARTBEAT:
-                continue
-            url = label(item.get("url"))
-            if not url or not isinstance(item.get("isUp"), (bool, type(None))):
-                self._client.stats.count_malformed("monitors")
-                continue
-            # up until a first check says otherwise (isUp is null before it): as a detector without an open issue
-            monitors.append(UptimeMonitor(slugs.get(str(item.get("projectId")), ""), label(item.get("envName"), "none"),
-                                          url, label(item.get("name")), "", up=item.get("isUp") is not False,
-                                          enabled=True, interval_seconds=count(item.get("interval")),
-                                          downtime_threshold=None))
-        return UptimeResult(tuple(sorted(monitors, key=lambda m: (m.project, m.environment, m.url))))
+        monitors = {(m.project, glitchtip.ENVIRONMENT, m.url): UptimeMonitor(
+            m.project, glitchtip.ENVIRONMENT, m.url, m.name, "", up=m.is_up is not False, enabled=True,
+            interval_seconds=m.interval, downtime_threshold=None)
+            for m in glitchtip.url_monitors(glitchtip.monitors(self._client, self._org, slugs))}
+        return UptimeResult(tuple(monitors[k] for k in sorted(monitors)))
 
     def _detectors(self) -> UptimeResult:
         slugs = {p.id: p.slug for p in self._directory.get()}
