@@ -16,8 +16,11 @@ differs is in that poller's module, chosen by `Flavor.name`. Cited from GlitchTi
   items at ingestion): releases come without health.
 
 The kind is detected once, from `GET /api/settings/`: GlitchTip answers it without auth with its
-`SettingsOut` (`glitchtip/api/api.py` `get_settings`), whose `iPaidForGlitchTip` and `version` no
-Sentry sends; Sentry has no such route. SENTRY_FLAVOR forces it.
+`SettingsOut` (`glitchtip/api/api.py` `get_settings`), whose `iPaidForGlitchTip` no Sentry sends.
+Sentry has no such route: `src/sentry/web/urls.py` redirects `^api/[^0]+/?$` to its API settings page
+(a 302, which the client does not follow), and a proxy may answer 404 or a page. Any such answer
+means Sentry; only no answer (a network error, a 5xx, throttling) leaves the kind unknown, to be
+asked again at the next poll. SENTRY_FLAVOR forces it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import threading
 from dataclasses import dataclass
 
 from .client import SentryClient
-from .errors import AuthError, ContractError, MalformedResponse, NotFound
+from .errors import SentryError
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +64,16 @@ FLAVORS = {f.name: f for f in (SENTRY, GLITCHTIP)}
 
 
 def detect(client: SentryClient) -> Flavor:
-    """GlitchTip when /api/settings/ answers its settings object; Sentry otherwise (no such route).
-    A network error or a 5xx raises SentryError: the kind stays unknown and is asked again."""
+    """GlitchTip when /api/settings/ answers its settings object; Sentry for any other answer. No answer
+    (a network error, a 5xx, throttling) raises SentryError: the kind stays unknown and is asked again."""
     try:
-        body = client.get_json("flavor", "settings/", root="api")
-    except (NotFound, AuthError, ContractError, MalformedResponse):
-        return SENTRY
+        body = client.get("flavor", "settings/", root="api").json()
+    except SentryError as e:
+        if e.status is None or e.status >= 500 or e.status == 429:
+            raise
+        return SENTRY  # a redirect, a 404, a refusal: not GlitchTip's open settings
+    except (ValueError, RecursionError):
+        return SENTRY  # a page, not JSON
     return GLITCHTIP if isinstance(body, dict) and "iPaidForGlitchTip" in body else SENTRY
 
 
