@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -175,10 +176,10 @@ class Incident:
         time.sleep(seconds)
 
 
+@dataclass(frozen=True)
 class Page:
-    def __init__(self, receiver: str, path: str, labels: dict, annotations: dict, starts_at: str):
-        self.receiver, self.path, self.labels, self.annotations, self.starts_at = \
-            receiver, path, labels, annotations, starts_at
-
-    def __repr__(self) -> str:
-        return f"Page({self.receiver}, {self.labels})"
+    receiver: str
+    path: str
+    labels: dict
+    annotations: dict
+    starts_at: str
