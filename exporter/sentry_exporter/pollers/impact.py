@@ -72,6 +72,7 @@ class ImpactPoller:
         self._tier = label_tags[0] if label_tags else None
         self._floors = floors(impact_tags, thresholds, self._tier is not None)
         self._discover = Discover(client, org, directory, filter_projects)
+        self._cut: set[str] = set()  # impact tags whose cut was logged, until it heals
 
     def poll(self) -> ImpactResult:
         tiers = f"tags[{self._tier}]" if self._tier else None
@@ -119,7 +120,10 @@ class ImpactPoller:
         answers = self._discover.scopes.each(read)
         rows = sorted((row for part, _ in answers for row in part), key=lambda r: -r[3])
         cut = any(cut for _, cut in answers) or len(rows) > budget
-        if cut:
+        if not cut:
+            self._cut.discard(tag)
+        elif tag not in self._cut:  # said once, not every run
+            self._cut.add(tag)
             log.warning("impact: more than %d issues have over %d distinct %s values in 24h; the least affected "
                         "are left out (SENTRY_MAX_ISSUE_SERIES)", budget, floor, tag,
                         extra={"event": "impact_truncated", "tag": tag, "cap": budget})
