@@ -118,6 +118,10 @@ export default defineRailway((ctx) => {
       SENTRY_ORG: ctx.shared.SENTRY_ORG,
       SENTRY_AUTH_TOKEN: ctx.shared.SENTRY_AUTH_TOKEN,
       EXPORTER_BEARER_TOKEN: ctx.shared.EXPORTER_BEARER_TOKEN,
+      // The P0 page needs both shared variables, e.g. SENTRY_IMPACT_TAGS=workspace_id and
+      // SENTRY_ISSUE_LABEL_TAGS=release_stage; unset, it cannot fire and the impact dashboard says so.
+      SENTRY_IMPACT_TAGS: ctx.shared.SENTRY_IMPACT_TAGS,
+      SENTRY_ISSUE_LABEL_TAGS: ctx.shared.SENTRY_ISSUE_LABEL_TAGS,
       LOG_FORMAT: "json",
       LOKI_URL: privateUrl(loki, PORTS.loki),
       // Set explicitly: it also wins over the endpoint Railway injects when its own tracing is on.

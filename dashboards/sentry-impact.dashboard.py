@@ -1,6 +1,6 @@
 """Impact & ownership: who owns the unresolved issues and which ones hurt the most customers."""
-from common import (ORANGE, ORG, RED, YELLOW, bargauge, bars_by, count_stat, dashboard, link, pie_by, prom, stat, table,
-                    timeseries, variable)
+from common import (GREEN, ORANGE, ORG, RED, YELLOW, bargauge, bars_by, count_stat, dashboard, link, pie_by, prom,
+                    stat, steps, table, timeseries, value_text, variable)
 
 
 def issues(extra=""):
@@ -13,9 +13,13 @@ def info(extra=""):
 
 TAG_VALUES = 'sentry_issue_tag_values{org=~"$org", project=~"$project", tag=~"$tag", assignee=~"$assignee"}'
 # The alert rule SentryIssueHighImpact pages on exactly this comparison (thresholds per tag and
-# release_stage tier live in provisioning/prometheus/rules/sentry-config.rules.yml).
-OVER_THRESHOLD = (f'({TAG_VALUES} > on (tag, release_stage) group_left () '
-                  'config:sentry_alert_threshold:value{threshold="issue_high_impact"})')
+# release_stage tier: the exporter's SENTRY_IMPACT_THRESHOLDS).
+OVER_THRESHOLD = (f'({TAG_VALUES} > on (org, tag, release_stage) group_left () '
+                  'max by (org, tag, release_stage) (sentry_impact_threshold{org=~"$org"}))')
+# Title and permalink where the issue is also a top issue; a paging issue outside that top N keeps its row.
+OVER_THRESHOLD_TITLED = (f"{OVER_THRESHOLD} * on(org, issue, project) group_left(title, permalink) "
+                         'max by (org, issue, project, title, permalink) (sentry_issue_info{org=~"$org", project=~"$project"}) '
+                         f"or on(org, issue, project, tag, release_stage) {OVER_THRESHOLD}")
 UNASSIGNED = issues(', assignee="unassigned"')
 ASSIGNED = issues(', assignee!="unassigned"')
 ESCALATING = issues(', substatus="escalating"')
@@ -36,6 +40,14 @@ over_threshold_count = count_stat(
     "Paging-level issues", "Issues whose distinct impact-tag values in 24h exceed the "
     "threshold of their tag and release_stage tier: the issues SentryIssueHighImpact pages for.",
     f"count(count by (org, issue, project) {OVER_THRESHOLD})", (1, RED),
+)
+
+p0_armed = stat(
+    "P0 page", "Whether the exporter measures impact (SENTRY_IMPACT_TAGS): without it SentryIssueHighImpact "
+    "can never fire. Set SENTRY_IMPACT_TAGS (e.g. workspace_id) and SENTRY_ISSUE_LABEL_TAGS (e.g. release_stage).",
+    [prom('min(sentry_impact_configured{org=~"$org"})', instant=True)], unit="short",
+    thresholds=steps((None, ORANGE), (1, GREEN)),
+    mappings=value_text({0: ("NOT ARMED: set SENTRY_IMPACT_TAGS", ORANGE), 1: ("Armed", GREEN)}),
 )
 
 owners = stat(
@@ -73,9 +85,9 @@ top_by_tag = bargauge(
 
 over_threshold = table(
     "Issues over the paging threshold", "Each issue, impact tag and tier whose distinct values in 24h exceed "
-    "the paging threshold. Click a row to open the issue in Sentry.",
-    [prom(f"{OVER_THRESHOLD} * on(org, issue, project) group_left(title, permalink) "
-          'sentry_issue_info{org=~"$org", project=~"$project"}', table=True)],
+    "the paging threshold, top issue or not. Click a row to open the issue in Sentry (title and link are "
+    "known for the top SENTRY_TOP_ISSUES issues).",
+    [prom(OVER_THRESHOLD_TITLED, table=True)],
     unit="short", sort_by="Distinct values",
     links=[link("Open issue in Sentry", "${__data.fields.permalink}")],
     transformations=[{"id": "organize", "options": {
@@ -120,7 +132,7 @@ dashboard = dashboard(
                  "Impact tag counted per issue (SENTRY_IMPACT_TAGS)", all_value=".*"),
     ],
     rows=[
-        (4, [unassigned, escalating, over_threshold_count, owners]),
+        (4, [unassigned, escalating, over_threshold_count, p0_armed, owners]),
         (9, [(14, by_assignee), by_priority]),
         (10, [top_by_users, top_by_tag]),
         (9, [over_threshold, escalating_list]),

@@ -80,8 +80,8 @@ class Exporter:
                                        config.uptime_results_interval))
         if config.impact_tags:
             self.jobs.append(Scheduled(ImpactPoller(self.client, config.org, directory, filtered, config.impact_tags,
-                                                    config.label_tags, config.impact_top, config.max_issue_series,
-                                                    kind),
+                                                    config.label_tags, config.impact_thresholds,
+                                                    config.max_issue_series, kind),
                                        config.impact_interval))
         self.store = SnapshotStore(tuple(job.poller.name for job in self.jobs))
         self.registry = OrgRegistry(config.org)

@@ -2,7 +2,7 @@
 SENTRY_MAX_ISSUE_SERIES series, and the count of what was left out (sentry_series_dropped).
 
 sentry_issues folds rare assignees into assignee="_other" so its sums stay exact; the per-issue
-metrics keep the top issues, and sentry_issue_tag_values keeps whole issues, the most active first.
+metrics keep the top issues, and sentry_issue_tag_values keeps whole issues, the most affected first.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ Row = TypeVar("Row", bound=_TagRow)
 
 
 def cap_tag_values(rows: Sequence[Row], cap: int) -> tuple[tuple[Row, ...], dict[str, int]]:
-    """Whole issues (ranked by events) while their tag series fit in `cap`; one that does not fit is left out."""
+    """Whole issue rows (in their rank) while their tag series fit in `cap`; one that does not fit is left out."""
     kept, dropped, budget = [], 0, cap
     for row in rows:
         if len(row.tag_values) > budget:

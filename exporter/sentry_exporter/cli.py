@@ -14,11 +14,14 @@ from typing import Mapping, Sequence
 
 from . import __version__, telemetry
 from .app import Exporter
-from .config import Config, ConfigError, load_config
+from .config import Config, ConfigError, ImpactThreshold, load_config
 
 log = logging.getLogger("sentry_exporter")
 DEMO_RATE_LIMIT = 40  # requests per second and rate-limit bucket, so the demo shows headroom
 DEMO_BUDGETS = (("error", 2_000_000), ("transaction", 10_000_000))
+# The demo's second impact tag pages like workspace_id does by default.
+DEMO_TENANT_THRESHOLDS = (ImpactThreshold("tenant_id", "GA", 2), ImpactThreshold("tenant_id", "Beta", 5),
+                          ImpactThreshold("tenant_id", "", 5))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,8 +52,10 @@ def start_demo(config: Config) -> Config:
     server = SimulatorServer(org, host="127.0.0.1", port=0, token=token, rate_limit_per_second=DEMO_RATE_LIMIT)
     server.start()
     DemoDriver(org, server=server).start()
+    default_tags = not config.impact_tags
     return replace(config, sentry_url=server.url, org=org.slug, token=token,
                    impact_tags=config.impact_tags or ("workspace_id", "tenant_id"),
+                   impact_thresholds=config.impact_thresholds + DEMO_TENANT_THRESHOLDS * default_tags,
                    label_tags=config.label_tags or ("release_stage", "failure_origin"),
                    quota_budgets=config.quota_budgets or DEMO_BUDGETS)
 

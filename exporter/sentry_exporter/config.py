@@ -34,6 +34,14 @@ class NamedQuery:
     query: str
 
 
+@dataclass(frozen=True)
+class ImpactThreshold:
+    """An issue pages when its distinct `tag` values in 24h exceed `value`, in its `tier` ("" : no tier)."""
+    tag: str
+    tier: str
+    value: int
+
+
 # ---- value parsers: each takes the raw value (str from env, any from YAML) and the variable name
 
 
@@ -189,6 +197,20 @@ def _queries(value: Any, name: str) -> tuple[NamedQuery, ...]:
     return tuple(queries)
 
 
+def _thresholds(value: Any, name: str) -> tuple[ImpactThreshold, ...]:
+    """`tag:tier=N` (issues of that tier) or `tag=N` (issues without a tier), comma-separated."""
+    pairs = value.items() if isinstance(value, dict) else (p.rpartition("=")[::2] for p in _list(value, name))
+    thresholds = []
+    for key, amount in pairs:
+        tag, _, tier = str(key).strip().partition(":")
+        if not tag.strip() or not str(amount).strip():
+            raise ConfigError(f"{name} must look like workspace_id:GA=2,workspace_id:Beta=5,workspace_id=5")
+        thresholds.append(ImpactThreshold(tag.strip(), tier.strip(), _number(int, 0, 10**9)(amount, name)))
+    if len({(t.tag, t.tier) for t in thresholds}) != len(thresholds):
+        raise ConfigError(f"{name} gives one tag and tier two thresholds")
+    return tuple(thresholds)
+
+
 def _endpoint(value: Any, name: str) -> str:
     text = _text(value, name)
     parts = urlsplit(text)
@@ -307,8 +329,13 @@ class Config:
                                            "tags counted per issue, e.g. `workspace_id,tenant_id` (≤ 17)")
     label_tags: tuple[str, ...] = setting("SENTRY_ISSUE_LABEL_TAGS", _tags(18), (),
                                           "routing tags as labels, e.g. `release_stage,failure_origin` (≤ 18)")
-    impact_top: int = setting("SENTRY_IMPACT_TOP_ISSUES", _number(int, 1, 100), 50,
-                              "issues the impact poller ranks (≤ 100)")
+    impact_thresholds: tuple[ImpactThreshold, ...] = setting(
+        "SENTRY_IMPACT_THRESHOLDS", _thresholds, (ImpactThreshold("workspace_id", "GA", 2),
+                                                  ImpactThreshold("workspace_id", "Beta", 5),
+                                                  ImpactThreshold("workspace_id", "", 5)),
+        "P0 page: an issue pages above N distinct values in 24h, per impact tag and tier (first label tag); "
+        "`tag=N`: no tier. Every issue over a tag's lowest N is exported",
+        shown_default="`workspace_id:GA=2,workspace_id:Beta=5,workspace_id=5`")
     releases_per_project: int = setting("SENTRY_RELEASES_PER_PROJECT", _number(int, 0, 20), 3,
                                         "releases with health metrics per project (0: off)")
     host: str = setting("EXPORTER_HOST", _text, "::", "dual stack; falls back to 0.0.0.0 without IPv6")
@@ -379,6 +406,15 @@ def _read_secret(values: Mapping[str, Any], name: str) -> str | None:
     return None if direct in (None, "") else direct
 
 
+def _check_thresholds(kwargs: dict[str, Any]) -> None:
+    """Every impact tag has a threshold: the poller reads only the issues over the lowest one."""
+    thresholds = kwargs.get("impact_thresholds", Config.impact_thresholds)
+    for tag in kwargs.get("impact_tags", ()):
+        if not any(t.tag == tag for t in thresholds):
+            raise ConfigError(f"SENTRY_IMPACT_THRESHOLDS has no threshold for the impact tag {tag!r} "
+                              f"(add e.g. {tag}=5)")
+
+
 def load_config(environ: Mapping[str, str], config_path: str | None = None, demo: bool = False) -> Config:
     """Build the Config from an optional YAML file, then the environment on top."""
     path = config_path or environ.get("EXPORTER_CONFIG") or None
@@ -401,6 +437,7 @@ def load_config(environ: Mapping[str, str], config_path: str | None = None, demo
     if (kwargs.get("basic_auth_user") is None) != (kwargs.get("basic_auth_password") is None):
         raise ConfigError("set both EXPORTER_BASIC_AUTH_USER and EXPORTER_BASIC_AUTH_PASSWORD, or neither")
     kwargs["demo"] = demo or kwargs.get("demo", False)
+    _check_thresholds(kwargs)
 
     if kwargs["demo"]:
         # The in-process simulator supplies URL, org and token; real ones are ignored on purpose.

@@ -3,6 +3,13 @@
 Columns group the rows; aggregates (count(), count_unique(user), count_unique(tags[x]) / count_unique(x),
 last_seen(), first_seen()) are computed per group. A query with no aggregate is grouped too (real
 Discover would list single events; the simulator stores no single events).
+
+An aggregate filter in ``query`` (``count_unique(tags[x]):>2``, ``!count():<=10``) keeps the groups whose
+aggregate passes, a HAVING after grouping, whether or not the aggregate is selected: getsentry/sentry
+``src/sentry/api/event_search.py`` (``aggregate_numeric_filter = negation? aggregate_key sep operator?
+numeric_value``; ``raw_aggregate_param`` admits ``tags[x]``; ``numeric_value`` takes a k/m/b suffix) and
+``src/sentry/search/events/builder/base.py`` (``resolve_having`` -> ``convert_aggregate_filter_to_condition``,
+which resolves the function without adding it to the selected columns).
 """
 
 from __future__ import annotations
@@ -19,6 +26,13 @@ from .search import split_values, tag_name, tokenize
 from .timeutil import iso_s
 
 _AGGREGATE = re.compile(r"^(count|count_unique|last_seen|first_seen)\((.*)\)$")
+# event_search.py's aggregate_numeric_filter; the value's lookahead is its end_value.
+_AGGREGATE_FILTER = re.compile(r"(?:^|(?<=\s))(?P<neg>!?)(?P<key>[a-zA-Z0-9_.-]+\([^()\t\n]*\)):"
+                               r"(?P<op>>=|<=|>|<|=|!=)?(?P<value>-?[0-9]+(?:\.[0-9]*)?)(?P<unit>[kmb])?(?=[\t\n )]|$)")
+_NEGATED = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "=": "!=", "!=": "="}  # constants.OPERATOR_NEGATION_MAP
+_COMPARE = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__le__, "=": float.__eq__,
+            "!=": float.__ne__}
+_UNITS = {"k": 1e3, "m": 1e6, "b": 1e9}  # search/utils.py parse_numeric_value
 _INTEGER_COLUMNS = {"issue.id", "project.id"}
 
 
@@ -61,19 +75,35 @@ def events(request: Request) -> Response:
     if dataset not in ("errors", "discover"):
         raise ApiError(400, f"The simulator only serves the errors and uptime_results datasets, not {dataset!r}")
     query = discover_query(request, _Column)
-    issues, conditions = _parse_query(request.first("query", ""), org)
+    text, having = _having(request.first("query", ""))
+    issues, conditions = _parse_query(text, org)
     if issues is None:
         issues = org.issues.values()
     if dataset == "errors":  # the errors dataset holds error events only, not performance, cron or uptime issues' events
         issues = [issue for issue in issues if issue.category == "error"]
-    groups = _aggregate(issues, query.columns, query.projects, query.environments, query.start, query.end,
-                        conditions)
-    rows = [_row(query.columns, key, acc) for key, acc in groups.items()]
+    groups = _aggregate(issues, query.columns + [column for column, _ in having], query.projects,
+                        query.environments, query.start, query.end, conditions)
+    rows = [_row(query.columns, key, acc) for key, acc in groups.items()
+            if all(holds(float(_row([column], key, acc)[column.name])) for column, holds in having)]
     sort_rows(rows, query.sort)
     page = generic_offset_page(rows, query.cursor, query.per_page)
     meta = {"fields": {c.name: c.type for c in query.columns}, "units": {c.name: None for c in query.columns},
             "isMetricsData": False, "isMetricsExtractedData": False, "dataset": "errors"}
     return paged(request, page, {"data": page.items, "meta": meta})
+
+
+def _having(text: str) -> tuple[str, list]:
+    """The query without its aggregate filters, and those filters as (column, test of its value)."""
+    having = []
+    for match in _AGGREGATE_FILTER.finditer(text):
+        column = _Column(match.group("key"))
+        if column.aggregate not in ("count", "count_unique"):
+            raise ApiError(400, f"The simulator filters on count() and count_unique() only, not {column.name}")
+        operator = match.group("op") or "="
+        operator = _NEGATED[operator] if match.group("neg") else operator
+        value = float(match.group("value")) * _UNITS.get(match.group("unit") or "", 1)
+        having.append((column, lambda found, compare=_COMPARE[operator], value=value: compare(found, value)))
+    return _AGGREGATE_FILTER.sub("", text), having
 
 
 def _parse_query(text: str, org):

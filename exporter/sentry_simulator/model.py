@@ -506,12 +506,14 @@ class Org:
                            and i.first_seen is not None and now - DAY <= i.first_seen <= now)
 
     def truth_tag_values(self, issue_id: int, tag: str, now: float, period_seconds: float = DAY,
-                         environment=None) -> int:
-        """Distinct values of ``tag`` on the issue's events in [now - period, now]."""
+                         environment=None, where: dict | None = None) -> int:
+        """Distinct values of ``tag`` on the issue's events in [now - period, now]; ``where``: only events
+        with these tag values (None: without the tag)."""
         envs = _env_set(environment)
         with self.lock:
             values = {tag_get(tags, tag) for ts, env, n, u, tags in self.issues[int(issue_id)].batches
-                      if now - period_seconds <= ts <= now and (not envs or env in envs)}
+                      if now - period_seconds <= ts <= now and (not envs or env in envs)
+                      and all(tag_get(tags, k) == v for k, v in (where or {}).items())}
             values.discard(None)
             return len(values)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from badservers import json_reply
 from pipeline import Pipeline
+from tools import sample_values
 
 PROJECTS = [{"id": "1", "slug": "api", "platform": "python"}]
 BROKEN_GROUPS = {"groups": [{"by": {"project": 1, "category": "error"}, "totals": {"sum(quantity)": 5}},
@@ -19,5 +20,5 @@ def test_a_stats_poll_whose_every_group_is_malformed_fails(scripted):
         text = pipeline.exporter.exposition().decode()
     finally:
         pipeline.close()
-    assert 'sentry_poll_success{poller="stats"} 0.0' in text
-    assert 'sentry_api_malformed_responses_total{endpoint="stats_v2"} 2.0' in text
+    assert sample_values(text, "sentry_poll_success")[(("org", "acme"), ("poller", "stats"))] == 0.0
+    assert sample_values(text, "sentry_api_malformed_responses_total")[(("endpoint", "stats_v2"), ("org", "acme"))] == 2.0

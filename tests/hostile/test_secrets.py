@@ -53,7 +53,7 @@ def test_process_logs_hold_no_token_even_when_echoed(make_exporter, scripted):
     server = scripted()
     server.script = echoing(400)(server)
     exporter = make_exporter(server.url, LOG_LEVEL="debug")
-    wait_for(lambda: sample_values(exporter.metrics(), "sentry_poll_success").get((("poller", "issues"),)) == 0.0,
+    wait_for(lambda: sample_values(exporter.metrics(), "sentry_poll_success").get((("org", "acme"), ("poller", "issues"))) == 0.0,
              20, what="a failed poll")
     _, err = exporter.stop()
     assert "bad request from Bearer [redacted]" in err, err[-1000:]  # the detail is logged, the token masked

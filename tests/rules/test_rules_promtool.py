@@ -38,15 +38,16 @@ def test_promtool_unit_tests_pass():
 
 
 def test_unit_tests_bite_when_a_threshold_moves(tmp_path):
-    """Raise the GA tier threshold from 2 to 3: the high-impact case must now fail."""
+    """Raise the GA tier threshold (the exporter's sentry_impact_threshold) from 2 to 3: the high-impact case
+    must now fail."""
     copy = tmp_path / "rules"
     shutil.copytree(RULES_DIR, copy)
-    config = copy / "sentry-config.rules.yml"
-    text = config.read_text()
-    moved = text.replace("expr: vector(2)\n        labels: {threshold: issue_high_impact, tag: workspace_id, release_stage: GA}",
-                         "expr: vector(3)\n        labels: {threshold: issue_high_impact, tag: workspace_id, release_stage: GA}")
+    cases = copy / "tests" / "issues.test.yml"
+    text = cases.read_text()
+    ga = "sentry_impact_threshold{tag=\"workspace_id\", release_stage=\"GA\""
+    moved = re.sub(re.escape(ga) + r"(.*\n\s+values: )'2x", lambda m: ga + m.group(1) + "'3x", text)
     assert moved != text
-    config.write_text(moved)
+    cases.write_text(moved)
     result = promtool("test", "rules", "tests/issues.test.yml", cwd=copy)
     assert result.returncode != 0
     assert "SentryIssueHighImpact" in result.stdout + result.stderr

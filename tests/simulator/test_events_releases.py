@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from simapi import NOW, TOKEN, Api, parse_link
+from simapi import NOW, TOKEN, Api, assert_valid, parse_link, response_schema
 
 from sentry_simulator import FakeClock, Org, SimulatorServer
+from sentry_simulator.model import tag_get as tag_of
 
 EVENTS = "organizations/acme/events/"
 DAY = 86400
@@ -29,6 +30,43 @@ def test_distinct_tag_values_per_top_issue_match_the_model(api, org):
     counts = [row["count()"] for row in body["data"]]
     assert counts == sorted(counts, reverse=True)
     assert body["meta"]["fields"]["count()"] == "integer" and body["meta"]["fields"]["issue"] == "string"
+
+
+def test_an_aggregate_filter_keeps_the_groups_over_it_sorted_by_the_aggregate(api, org, openapi):
+    """`count_unique(tags[workspace_id]):>1` is a HAVING on the grouped rows (event_search.py's
+    aggregate_numeric_filter; builder/base.py resolve_having): every (issue, tier) over it, on every page,
+    and none under it."""
+    unique = "count_unique(tags[workspace_id])"
+    params = {"dataset": "errors", "statsPeriod": "14d", "sort": f"-{unique}", "per_page": 5,
+              "field": ["issue", "tags[release_stage]", unique], "query": f"{unique}:>1"}
+    pages = api.all_pages(EVENTS, params)
+    data = [row for page in pages for row in page.json()["data"]]
+    for page in pages:
+        assert_valid(response_schema(openapi, "/api/0/organizations/{organization_id_or_slug}/events/"), page.json())
+    expected = {}
+    for issue in org.issues.values():
+        for stage in {tag_of(tags, "release_stage") for ts, _, _, _, tags in issue.batches if NOW - 14 * DAY <= ts < NOW}:
+            n = org.truth_tag_values(issue.id, "workspace_id", NOW, 14 * DAY, where={"release_stage": stage})
+            if n > 1:
+                expected[(issue.short_id, stage)] = n
+    assert len(pages) > 1 and len(expected) > 5
+    assert {(r["issue"], r["tags[release_stage]"]): r[unique] for r in data} == expected
+    assert [r[unique] for r in data] == sorted((r[unique] for r in data), reverse=True)
+
+
+def test_aggregate_filters_negate_need_no_selection_and_join_other_filters(api, org):
+    top = org.truth_top_issues(DAY, NOW, n=30)
+    base = {"dataset": "errors", "statsPeriod": "24h", "field": ["issue", "count()"], "sort": "-count()",
+            "query": "issue:[" + ",".join(i.short_id for i in top) + "]"}
+    every = {r["issue"]: r["count()"] for r in api.json(EVENTS, base)["data"]}
+    over = {k: v for k, v in every.items() if v > 10}
+    assert over and len(over) < len(every)
+    for query in ("count():>10", "!count():<=10", "count():>0.01k"):
+        rows = api.json(EVENTS, {**base, "query": f"{base['query']} {query}"})["data"]
+        assert {r["issue"]: r["count()"] for r in rows} == over, query
+    unselected = api.json(EVENTS, {**base, "field": ["issue"], "sort": "issue",
+                                   "query": f"{base['query']} count():>10"})["data"]
+    assert {r["issue"] for r in unselected} == set(over)
 
 
 def test_group_by_tags_with_has_and_issue_id_filters():

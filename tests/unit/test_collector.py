@@ -73,15 +73,15 @@ def test_a_failure_keeps_the_last_good_result(store):
 
 def test_sentry_up_once_every_poller_succeeded(store):
     for name, result in (("issues", issues_result()), ("stats", StatsResult({}, 0.0, 1)),
-                         ("releases", ReleasesResult({}, ())), ("impact", ImpactResult((), (), {}))):
+                         ("releases", ReleasesResult({}, ())), ("impact", ImpactResult((), (), {}, {}))):
         store.record(name, True, 0.1, 1.0, result)
     assert registry_of(store).get_sample_value("sentry_up") == 1 and store.ready()
 
 
 def test_impact_rows_take_their_owner_from_the_issues_result(store):
-    rows = (ImpactRow("API-1", "api", 9, {"workspace_id": 4}, {"release_stage": "ga"}),
-            ImpactRow("API-9", "api", 3, {"workspace_id": 1}, {"release_stage": ""}))
-    store.record("impact", True, 0.1, 1.0, ImpactResult(rows, ("release_stage",), {}))
+    rows = (ImpactRow("API-1", "api", {"workspace_id": 4}, {"release_stage": "ga"}),
+            ImpactRow("API-9", "api", {"workspace_id": 1}, {"release_stage": ""}))
+    store.record("impact", True, 0.1, 1.0, ImpactResult(rows, ("release_stage",), {}, {}))
     store.record("issues", True, 0.1, 1.0, issues_result())
     r = registry_of(store)
     labels = {"project": "api", "tag": "workspace_id"}
@@ -103,11 +103,11 @@ def test_releases_without_crash_rates_have_no_ratio_series(store):
 
 def test_dropped_series_are_counted_where_the_result_is_capped(store):
     top, dropped_top = cap_top([issue(3), issue(2, first_seen=None), issue(1)], cap=1)
-    rows, dropped_tags = cap_tag_values([ImpactRow("API-1", "api", 9, {"a": 1, "b": 2}, {}),
-                                         ImpactRow("API-2", "api", 5, {"a": 3}, {})], cap=1)
+    rows, dropped_tags = cap_tag_values([ImpactRow("API-1", "api", {"a": 1, "b": 2}, {}),
+                                         ImpactRow("API-2", "api", {"a": 3}, {})], cap=1)
     assert [i.short_id for i in top] == ["API-3"] and [r.issue for r in rows] == ["API-2"]
     store.record("issues", True, 0.1, 1.0, issues_result(top=top, dropped={"sentry_issues": 4, **dropped_top}))
-    store.record("impact", True, 0.1, 1.0, ImpactResult(rows, (), dropped_tags))
+    store.record("impact", True, 0.1, 1.0, ImpactResult(rows, (), dropped_tags, {}))
     r = registry_of(store)
     dropped = {m: r.get_sample_value("sentry_series_dropped", {"metric": m}) for m in (
         "sentry_issues", "sentry_issue_window_events", "sentry_issue_first_seen_timestamp_seconds", "sentry_issue_info",

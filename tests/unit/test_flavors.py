@@ -135,7 +135,7 @@ def test_glitchtip_events_per_environment_grow_by_exactly_the_events_sent(export
 
 
 def test_against_glitchtip_what_it_cannot_serve_is_unsupported_and_the_rest_make_sentry_up(exporter, org, clock):
-    e = exporter(flavor="glitchtip", releases_per_project=3, impact_tags=("tenant_id",),
+    e = exporter(flavor="glitchtip", releases_per_project=3, impact_tags=("workspace_id",),
                  monitors_interval=60.0, uptime_interval=60.0, uptime_results_interval=60.0)
     assert e.poll_once()
     assert sample(e, "sentry_up") == 1 and e.store.ready()

@@ -33,7 +33,8 @@ def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
                  r.new_24h)
     yield filled(CounterMetricFamily(
         "sentry_issue_transitions", "Issue lifecycle changes seen between polls since the exporter started: "
-        "new, regressed, escalating, or left (the unresolved set: resolved, archived, merged or aged out).",
+        "new, regressed, escalating, or left (the unresolved set: resolved, archived, merged or aged out). Every "
+        "polled project, level and environment starts at 0, so increase() sees the first change.",
         labels=["project", "level", *env, "transition"]), r.transitions)
     source = ("Error events since the exporter started, per environment, from Discover count() over windows "
               f"anchored to the first poll (poll resolution; events landing over {LAG_HORIZON / 60:g} min late are not "

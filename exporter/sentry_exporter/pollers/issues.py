@@ -41,7 +41,7 @@ from ..sentry.flavor import ServerKind
 from .confirm import Confirmation, confirm
 from .environment_events import EnvironmentEvents, IssueTagEvents
 from .issue import READERS, Issue, seen_at, window_seconds
-from .issue_state import IssueState
+from .issue_state import TRANSITIONS, IssueState
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ UNRESOLVED = "is:unresolved"
 T = TypeVar("T")
 _RANK = attrgetter("ranked_events", "id")  # the top N: most events, ties by id
 DAY = 86400.0
+LEVELS = ("fatal", "error", "warning", "info", "debug")  # src/sentry/constants.py LOG_LEVELS, but NOTSET's "sample"
 __all__ = ["Issue", "IssuesPoller", "IssuesResult"]
 
 
@@ -85,6 +86,8 @@ class IssuesPoller:
         self._listing_pages: int | None = None  # pages of the latest complete reconciliation: its cost
         self._pages_listed = 0                   # of the one under way
         self.publish: Callable[[IssuesResult], None] | None = None  # the app's: data before the pass ends
+        self._directory = directory
+        self._exposed: set[tuple[str, ...]] = set()  # counter series published by an earlier poll
 
     def poll(self) -> IssuesResult:
         started = self._clock()
@@ -98,7 +101,9 @@ class IssuesPoller:
             with self._state.lock:
                 issues = list({k.issue.id: k.issue for k in self._state.kept.values()}.values())
             events = self._environment_events[self._kind.get().name].totals(started, known, issues)
-        return self._result(started, events)
+        result = self._result(started, events)
+        self._exposed |= result.transitions.keys() | result.events_total.keys()
+        return result
 
     # ---- the full listing
 
@@ -330,6 +335,7 @@ class IssuesPoller:
         if self._config.environments:
             # Lifetime counts are global: per-environment events come from Discover, or not at all.
             events_total = {**events_total, **environment_events} if environment_events is not None else {}
+        transitions, events_total = self._born_at_zero(transitions, events_total, environment_events is not None)
         top = self._top(list(per_issue.values()))
         new_24h = Counter(i.project for i in per_issue.values() if i.first_seen and i.first_seen >= now - DAY)
         folded, dropped = cap_issues(dict(counts), self._config.max_issue_series)
@@ -339,6 +345,24 @@ class IssuesPoller:
             query_counts=query_counts, new_24h=dict(new_24h), transitions=transitions, events_total=events_total,
             assignees={i.short_id: i.assignee for i in per_issue.values()}, dropped={**dropped, **dropped_top},
             reconciled_at=reconciled_at)
+
+    def _born_at_zero(self, transitions: dict[tuple[str, ...], int], events_total: dict[tuple[str, ...], int],
+                      discover_events: bool) -> tuple[dict[tuple[str, ...], int], dict[tuple[str, ...], int]]:
+        """The counters as published: a series born at 1 has no increase(), so an alert on it never fires.
+        Every polled project x level x configured environment is there at 0 from the first poll; any other
+        series (a project newer than the directory's last refresh) shows 0 for the rest of the poll that
+        found it, and its count from the next poll on."""
+        series = [(p.slug, level, *env) for p in self._directory.get() for level in LEVELS
+                  for env in ([(e,) for e in self._config.environments] or [()])]
+
+        def published(counters: dict[tuple[str, ...], int], keys: list[tuple[str, ...]]) -> dict[tuple[str, ...], int]:
+            shown = dict.fromkeys(keys, 0)
+            shown.update({key: value if key in self._exposed else 0 for key, value in counters.items()})
+            return shown
+
+        events_keys = series if discover_events or not self._config.environments else []
+        return (published(transitions, [key + (t,) for key in series for t in TRANSITIONS]),
+                published(events_total, events_keys))
 
     def _top(self, issues: list[Issue]) -> list[Issue]:
         """The N issues with the most events; a short id seen twice (against the contract) is kept once."""
