@@ -677,3 +677,15 @@ def test_keyset_paging_steps_over_ties_up_to_its_offset_cutoff():
         assert len(by_time) == len({i["id"] for i in by_time}) == 130
         with pytest.raises(AssertionError, match="more than 100 pages"):
             _all_issues(gt, {"sort": "-count", "limit": 7})
+
+
+def test_injected_errors_take_glitchtips_bodies(gt):
+    """A fault answers as the flavour's server would: ninja's JSON for 401/403/404, and for a 5xx
+    Django's bare "Server Error (500)" page (GlitchTip has no templates/500.html)."""
+    gt.server.faults.set(status=503, count=1)
+    error = gt.get(ISSUES)
+    assert error.status_code == 503 and error.headers["Content-Type"].startswith("text/html")
+    assert "<h1>Server Error (500)</h1>" in error.text
+    gt.server.faults.set(status=403, count=1)
+    assert gt.get(ISSUES).json() == {"detail": "Permission denied"}
+    assert gt.get(ISSUES).status_code == 200
