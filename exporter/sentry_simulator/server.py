@@ -193,6 +193,15 @@ class SentryFlavor:
         return _unmatched(path, content_type)
 
     @staticmethod
+    def error_reply(status: int) -> _Reply:
+        """An injected error status: DRF's detail bodies, and a 5xx with its errorId."""
+        if status >= 500:
+            body = {"detail": "Internal Error", "errorId": secrets.token_hex(16)}
+        else:
+            body = {"detail": {401: "Invalid token", 403: FORBIDDEN, 404: NOT_FOUND}.get(status, "Injected fault")}
+        return _json_reply(status, body)
+
+    @staticmethod
     def handle(sim: "SimulatorServer", endpoint: str, handler: Callable, path: str, params: dict,
                path_args: dict, token: str) -> Response:
         org = sim.org
@@ -354,9 +363,9 @@ def _api_reply(sim: SimulatorServer, endpoint, handler, path, params, path_args,
         return _json_reply(response.status, response.body, response.headers)
     except ApiError as error:
         return _json_reply(error.status, error.body, error.headers)
-    except Exception:  # noqa: BLE001 - a simulator bug must look like Sentry's 500, not kill the thread
+    except Exception:  # noqa: BLE001 - a simulator bug must look like the server's 500, not kill the thread
         traceback.print_exc()
-        return _json_reply(500, {"detail": "Internal Error", "errorId": secrets.token_hex(16)})
+        return sim.flavor.error_reply(500)
 
 
 def _fault_reply(sim: SimulatorServer, fault, endpoint: str) -> _Reply:
@@ -380,8 +389,6 @@ def _fault_reply(sim: SimulatorServer, fault, endpoint: str) -> _Reply:
                    "X-Sentry-Rate-Limit-ConcurrentLimit": str(CONCURRENT_LIMIT),
                    "X-Sentry-Rate-Limit-ConcurrentRemaining": "None"}
         return _rate_limited_reply(too_frequent(limit), headers, name)
-    if status >= 500:
-        body = {"detail": "Internal Error", "errorId": secrets.token_hex(16)}
-    else:
-        body = {"detail": {401: "Invalid token", 403: FORBIDDEN, 404: NOT_FOUND}.get(status, "Injected fault")}
-    return _Reply(status, _dumps(body), fault=name)
+    reply = sim.flavor.error_reply(status)
+    reply.fault = name
+    return reply

@@ -661,3 +661,31 @@ def test_the_organization_has_glitchtips_schema(gt, gt_org):
     assert body["slug"] == "acme" and len(body["projects"]) == len(gt_org.projects)
     assert "features" not in body and "links" not in body  # Sentry's, not GlitchTip's
     assert gt.get("organizations/other/").json() == {"detail": "Not Found"}
+
+
+def test_keyset_paging_steps_over_ties_up_to_its_offset_cutoff():
+    """ninja_cursor_pagination: rows tied on the ordering column are skipped with the cursor's offset,
+    which decode_cursor clamps to _offset_cutoff = 100. Received times never tie, so -last_seen pages
+    130 issues seen in the same second; 130 issues seen once, sorted by count, never get past row 107."""
+    org = Org(slug="acme", created=NOW - 30 * 86400)
+    org.add_project("web", project_id="7")
+    for _ in range(130):
+        org.record_events(org.create_issue("web").id, 1, at=NOW - HOUR)
+    with SimulatorServer(org, clock=FakeClock(NOW), token=TOKEN, flavor="glitchtip") as server:
+        gt = GlitchTip(server)
+        by_time = _all_issues(gt, {"sort": "-last_seen", "limit": 7})
+        assert len(by_time) == len({i["id"] for i in by_time}) == 130
+        with pytest.raises(AssertionError, match="more than 100 pages"):
+            _all_issues(gt, {"sort": "-count", "limit": 7})
+
+
+def test_injected_errors_take_glitchtips_bodies(gt):
+    """A fault answers as the flavour's server would: ninja's JSON for 401/403/404, and for a 5xx
+    Django's bare "Server Error (500)" page (GlitchTip has no templates/500.html)."""
+    gt.server.faults.set(status=503, count=1)
+    error = gt.get(ISSUES)
+    assert error.status_code == 503 and error.headers["Content-Type"].startswith("text/html")
+    assert "<h1>Server Error (500)</h1>" in error.text
+    gt.server.faults.set(status=403, count=1)
+    assert gt.get(ISSUES).json() == {"detail": "Permission denied"}
+    assert gt.get(ISSUES).status_code == 200

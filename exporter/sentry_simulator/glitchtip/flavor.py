@@ -77,6 +77,15 @@ class GlitchTipFlavor:
         return pages.unmatched(path, content_type)
 
     @staticmethod
+    def error_reply(status: int) -> Reply:
+        """An injected error status as GlitchTip answers it: ninja's JSON bodies for 401, 403 and 404,
+        Django's own error page for a 5xx (DEBUG off and no templates/500.html: defaults.server_error)."""
+        if status >= 500:
+            return Reply(status, pages.SERVER_ERROR_PAGE.encode(), pages.HTML)
+        body = {401: "Unauthorized", 403: PERMISSION_DENIED, 404: "Not Found"}.get(status, "Injected fault")
+        return json_reply(status, {"detail": body})
+
+    @staticmethod
     def handle(sim, endpoint: str, handler: Callable, path: str, params: dict, path_args: dict,
                token: str | None) -> Response:
         scopes = sim.token_scopes.get(token, ALL_SCOPES)

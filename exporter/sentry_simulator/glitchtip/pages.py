@@ -60,6 +60,9 @@ APP_PAGE = """<!doctype html>
 </body>
 </html>
 """
+# django/views/defaults.py server_error without a 500.html: ERROR_PAGE_TEMPLATE, "Server Error (500)".
+SERVER_ERROR_PAGE = ("\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Server Error (500)</title>\n</head>\n"
+                     "<body>\n  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n")
 
 
 def unmatched(path: str, content_type: str = "") -> Reply:

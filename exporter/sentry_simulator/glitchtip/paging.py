@@ -128,15 +128,8 @@ def _encode(cursor: Cursor, base_url: str) -> str:
 
 def _next_link(base_url, page, cursor, position, has_previous, limit, next_position, previous_position) -> str:
     compare = position(page[-1]) if page and cursor.reverse and cursor.offset else next_position
-    offset, unique, marker = 0, False, None
-    for row in reversed(page):
-        marker = position(row)
-        if marker != compare:
-            unique = True
-            break
-        compare = marker
-        offset += 1
-    if page and not unique:
+    offset, marker = _marker(reversed(page), compare, position)
+    if page and marker is None:  # no row with a position of its own
         if not has_previous:
             offset, marker = limit, None
         elif cursor.reverse:
@@ -150,15 +143,8 @@ def _next_link(base_url, page, cursor, position, has_previous, limit, next_posit
 
 def _previous_link(base_url, page, cursor, position, has_next, limit, next_position, previous_position) -> str:
     compare = position(page[0]) if page and not cursor.reverse and cursor.offset else previous_position
-    offset, unique, marker = 0, False, None
-    for row in page:
-        marker = position(row)
-        if marker != compare:
-            unique = True
-            break
-        compare = marker
-        offset += 1
-    if page and not unique:
+    offset, marker = _marker(page, compare, position)
+    if page and marker is None:
         if not has_next:
             offset, marker = limit, None
         elif cursor.reverse:
@@ -168,3 +154,16 @@ def _previous_link(base_url, page, cursor, position, has_next, limit, next_posit
     if not page:
         marker = previous_position
     return _encode(Cursor(offset, True, marker), base_url)
+
+
+def _marker(rows, compare, position) -> tuple[int, str | None]:
+    """Walk from the page's edge to the first row whose position differs from the one beyond it:
+    (rows stepped over, that position), or (rows stepped over, None) when every row ties."""
+    offset = 0
+    for row in rows:
+        here = position(row)
+        if here != compare:
+            return offset, here
+        compare = here
+        offset += 1
+    return offset, None
