@@ -21,7 +21,7 @@ from tools import TOKEN
 
 ENVIRONMENTS = ("production", "staging")
 EVERY_POLLER = {"releases_per_project": 3, "monitors_interval": 60.0, "uptime_interval": 60.0,
-                "uptime_results_interval": 60.0, "impact_tags": ("workspace_id",), "impact_top": 20,
+                "uptime_results_interval": 60.0, "impact_tags": ("workspace_id",),
                 "reconcile_interval": 0}
 WITH_ENVIRONMENTS = {**EVERY_POLLER, "environments": ENVIRONMENTS}
 # (poller, the simulator's endpoint to break, settings): "environment events" is the issues poller's

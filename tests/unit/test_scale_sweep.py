@@ -112,4 +112,4 @@ def test_discover_rows_of_environment_events(exporter, org, clock, size):
     run(e, "issues")
     assert total(e, "sentry_issue_events_total") == 2 * size
     assert sum(1 for family in e.registry.collect() for s in family.samples
-               if s.name == "sentry_issue_events_total" and s.labels["project"].startswith("p")) == size
+               if s.name == "sentry_issue_events_total" and s.labels["project"].startswith("p") and s.value) == size
