@@ -35,7 +35,7 @@ from typing import Iterable
 from ..directory import ProjectDirectory, Scope
 from ..parsing import count, iso_time, label
 from ..sentry.client import SentryClient
-from ..sentry.errors import SentryError
+from ..sentry.errors import NotFound, SentryError
 from ..sentry.flavor import ServerKind
 from . import Unsupported
 from .discover import Discover
@@ -145,19 +145,32 @@ class IssueTagEvents:
             if before is None and not baseline and issue.first_seen is not None and issue.first_seen >= self._since:
                 before = {}  # new since the first call: every event of it is new
             shares = self._shares(issue.id)
+            if shares is None:
+                continue  # deleted since it was listed
             if before is not None:
                 for environment in environments:
                     grown = shares.get(environment, 0) - before.get(environment, 0)
                     if grown > 0:
                         self._totals[(issue.project, issue.level, environment)] += grown
             self._read[issue.id], self._lifetime[issue.id] = shares, issue.lifetime_events
+        listed = set()
         for issue in issues:  # every polled series from 0, so the first increase shows
+            listed.add(issue.id)
             for environment in environments:
                 self._totals[(issue.project, issue.level, environment)] += 0
+        for gone in set(self._lifetime) - listed:  # left the unresolved set: its shares go with it
+            self._lifetime.pop(gone)
+            self._read.pop(gone, None)
         return dict(self._totals)
 
-    def _shares(self, issue_id: str) -> dict[str, int]:
-        body = self._client.get_json("issue_tags", f"issues/{issue_id}/tags/", [("key", "environment")])
+    def _shares(self, issue_id: str) -> dict[str, int] | None:
+        """Events of the issue per environment; None when the issue is gone (a 404)."""
+        try:
+            body = self._client.get_json("issue_tags", f"issues/{issue_id}/tags/", [("key", "environment")])
+        except NotFound as e:
+            if e.bare:  # no such route at all: not a deleted issue
+                raise
+            return None
         shares: dict[str, int] = {}
         for tag in body if isinstance(body, list) else []:
             values = tag.get("topValues") if isinstance(tag, dict) and tag.get("key") == "environment" else None
