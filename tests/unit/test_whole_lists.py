@@ -47,6 +47,7 @@ def test_uptime_outcomes_and_latest_checks_past_one_page(exporter, org, clock):
                       outcome="failure") for m in monitors) == 120
 
 
+@BOTH_FLAVORS
 def test_a_project_releasing_from_ci_hides_no_other_project(exporter, org, clock):
     org.create_release("web@1.0.0", ["web"], created=clock() - 2 * HOUR)
     org.create_release("web@1.1.0", ["web"], created=clock() - 90 * MINUTE)

@@ -10,6 +10,9 @@
   ``dateReleased``, and ``projects`` as ``[{name, slug}]``. No health data, no newGroups, no
   lastDeploy: GlitchTip drops session items at ingestion (apps/event_ingest/schema.py) and has no
   sessions route, and a release's deploys are "Not implemented".
+
+GET projects/{org}/{project}/releases/ (list_project_releases) is the same list filtered to one
+project (get_releases_queryset's ``projects__slug``), with the same scope.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ def releases(request) -> Response:
     request.require("project:releases")
     org = request.org
     rows = list(org.releases) if request.path_args["org"] == org.slug else []
+    if "project" in request.path_args:  # list_project_releases
+        project = next((p for p in org.projects.values() if p.slug == request.path_args["project"]), None)
+        rows = [r for r in rows if project is not None and project.int_id in r.project_ids]
     ordering = Ordering(lambda r: micros(r.date_created), True, position_text, position_micros)
     rows.sort(key=lambda r: (ordering.key(r), r.id), reverse=True)
     page, headers = paginate(request, rows, ordering, limit, cursor)

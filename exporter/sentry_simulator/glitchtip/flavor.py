@@ -31,6 +31,8 @@ ROUTES: list[tuple[str, re.Pattern, Callable]] = [
     ("issue_tags", re.compile(r"^/api/0/issues/(?P<issue>[0-9]+)/tags/$"), api_issues.issue_tags),
     ("stats_v2", re.compile(_ORG + "stats_v2/$"), api_stats.stats_v2),
     ("releases", re.compile(_ORG + "releases/$"), api_releases.releases),
+    ("releases", re.compile(r"^/api/0/projects/(?P<org>[-a-zA-Z0-9_]+)/(?P<project>[-a-zA-Z0-9_]+)/releases/$"),
+     api_releases.releases),
     ("monitors", re.compile(_ORG + "monitors/$"), api_uptime.monitors),
     ("monitor_checks", re.compile(_ORG + "monitors/(?P<monitor>[0-9]+)/checks/$"), api_uptime.checks),
 ]
