@@ -193,3 +193,17 @@ def test_a_token_without_project_releases_is_told_so(org, clock, caplog):
         assert e.run_poller(e.issues)  # the others go on
         client.close()
     assert len(said(caplog, "project:releases")) == 1
+
+
+def test_glitchtips_monitors_read_as_sentry_crons_fail_loudly_not_succeed_empty(org, clock, caplog):
+    """The issue's finding: told Sentry, the monitors poll met GlitchTip's own monitors, counted each as
+    malformed, and succeeded with no series and no line."""
+    with SimulatorServer(org, port=0, token=TOKEN, clock=clock, flavor="glitchtip") as server:
+        client = SentryClient(server.url, TOKEN, requests_per_second=1000, max_attempts=1)
+        e = Exporter(Config(sentry_url=server.url, org="acme", token=TOKEN, flavor="sentry", monitors_interval=60.0,
+                            releases_per_project=0), client=client, clock=clock)
+        monitors = next(j.poller for j in e.jobs if j.poller.name == "monitors")
+        with caplog.at_level(logging.WARNING):
+            assert not e.run_poller(monitors)
+        client.close()
+    assert said(caplog, "none of the 2 monitors listed is a cron monitor")

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..parsing import count, iso_time, label
 from ..sentry.client import SentryClient
-from ..sentry.errors import SentryError
+from ..sentry.errors import MalformedResponse, SentryError
 from ..sentry.flavor import ServerKind
 from . import glitchtip_monitors as glitchtip
 from . import unsupported_endpoint
@@ -160,6 +160,9 @@ class MonitorsPoller:
                     continue
                 listed.append((monitor, tuple((e.name, e.status, e.last_checkin, e.next_checkin)
                                               for e in monitor.environments)))
+        items = sum(len(page) for page, _more in pages)
+        if items and not listed:  # a poll that learned nothing is not a success (GlitchTip's own monitors)
+            raise MalformedResponse("monitors", f"none of the {items} monitors listed is a cron monitor")
         return listed
 
     @staticmethod
