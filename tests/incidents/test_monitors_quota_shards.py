@@ -1,8 +1,8 @@
 """Incidents replayed end to end: simulator -> real exporter -> real Prometheus with the shipped rules ->
 real Alertmanager -> a webhook.  Each promise has a control that must page.
 
-Two orgs, each with its own simulator and exporter, scraped as two targets of one job (as two shards or two
-orgs sharing a Prometheus).  Both have a 1-minute cron whose latest check-in deadline passes during the test.
+Unlike incident_stack.Incident (one org), two orgs, each with its own simulator and exporter, scraped as
+two targets of one job (as two shards or two orgs sharing a Prometheus).  Both have a 1-minute cron whose latest check-in deadline passes during the test.
 Then, in order:
 
 1. a monitors outage at beta (its monitors endpoint answers 503): acme's cron pages as missed, beta's does not;
