@@ -121,3 +121,13 @@ def test_the_exporter_job_is_named_once_in_the_config_group():
 def test_runbook_has_one_section_per_alert():
     headings = re.findall(r"^## (\S+)\s*$", RUNBOOK.read_text(), flags=re.M)
     assert sorted({a["alert"] for a in alerts()}) == sorted(headings)
+
+
+def test_the_docs_state_each_alerts_severity_as_the_rules_do():
+    """docs/alerting.md's alert table and the rules agree on every (alert, severity) pair."""
+    text = (ROOT / "docs" / "alerting.md").read_text()
+    table = text.split("## The alerts", 1)[1].split("\n\n", 2)[1]
+    documented = {(cells[0], cells[1].split()[0].strip(",")) for cells in
+                  ([c.strip() for c in row.strip("|").split("|")] for row in table.splitlines()[2:])}
+    shipped = {(rule["alert"], rule["labels"]["severity"]) for rule in alerts()}
+    assert documented == shipped
