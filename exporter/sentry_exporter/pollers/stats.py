@@ -17,7 +17,8 @@ and the answer's own `end` is checked against it.
 Dynamic Sampling's drops are `filtered` outcomes whose reason is `Sampled:<rule categories>` (getsentry/relay,
 relay-server/src/services/outcome: `Outcome::FilteredSampling` has the FILTERED id and that reason). They are
 by design, not a loss, so they are counted apart as outcome `filtered_sampling` (Relay's name for them); the
-query groups by reason for that, and every other reason adds up into its outcome as before.
+query groups by reason for that (stats_v2 returns Relay's reason as it is: src/sentry/snuba/outcomes.py,
+ReasonDimension.map_row renames only smart_rate_limit), and every other reason adds up into its outcome.
 """
 
 from __future__ import annotations
