@@ -13,6 +13,12 @@ halves of the projects, and the split is kept for later polls. An older `get_con
 added one second to an explicit `end` before rounding it up to the hour, which counted one more hour:
 every `end` here is an hour boundary minus one second, which both versions round to that boundary,
 and the answer's own `end` is checked against it.
+
+Dynamic Sampling's drops are `filtered` outcomes whose reason is `Sampled:<rule categories>` (getsentry/relay,
+relay-server/src/services/outcome: `Outcome::FilteredSampling` has the FILTERED id and that reason). They are
+by design, not a loss, so they are counted apart as outcome `filtered_sampling` (Relay's name for them); the
+query groups by reason for that (stats_v2 returns Relay's reason as it is: src/sentry/snuba/outcomes.py,
+ReasonDimension.map_row renames only smart_rate_limit), and every other reason adds up into its outcome.
 """
 
 from __future__ import annotations
@@ -110,7 +116,8 @@ class StatsPoller:
 
     def _query(self, start: float, end: float, projects: list[str] | None) -> list[Any]:
         params = [("field", "sum(quantity)"), ("groupBy", "project"), ("groupBy", "category"),
-                  ("groupBy", "outcome"), ("interval", "1h"), ("start", iso_time(start)), ("end", iso_time(end - 1))]
+                  ("groupBy", "outcome"), ("groupBy", "reason"), ("interval", "1h"), ("start", iso_time(start)),
+                  ("end", iso_time(end - 1))]
         # Without `project`, Sentry counts only the projects of the token user's teams; -1 is every project
         # the token can see (CONTRACT §0.15, src/sentry/api/bases/organization.py _get_projects_by_id).
         params += [("project", p) for p in projects or ("-1",)]
@@ -153,4 +160,6 @@ def _group(group: Any) -> tuple[tuple[str, str, str] | None, int]:
     value = count(group["totals"].get("sum(quantity)"))  # NaN, infinities and absurd sums are not counts
     if not project or not category or not outcome or value is None:
         return None, 0
+    if outcome == "filtered" and str(by.get("reason", "")).startswith("Sampled:"):
+        outcome = "filtered_sampling"
     return (project, category, outcome), value
