@@ -187,7 +187,7 @@ def test_real_rate_limiting_pages_while_sampling_does_not(stack):
     acme.record_outcome(sampled.id, "transaction", "filtered", 900, at=time.time(), reason="Sampled:1004")
     # The exporter has counted the sampled transactions apart (outcome filtered_sampling) ...
     wait_for(lambda: f'project="{sampled.slug}"' in stack.exporters["acme"].metrics()
-             and 'outcome="filtered_sampling"' in stack.exporters["acme"].metrics(), timeout=30,
+             and 'outcome="filtered_sampling"' in stack.exporters["acme"].metrics(), timeout=60,
              what="Dynamic Sampling's drops exported")
     # ... and Prometheus has evaluated the quota rule on them for a while: no page.  The control is the
     # rate-limited project of the previous test, paged through the same stack.
