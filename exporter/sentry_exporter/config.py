@@ -360,6 +360,15 @@ class Config:
                                                         "`key=value,...` sent with traces (values URL-encoded)",
                                                         secret=True)
 
+    @property
+    def poll_intervals(self) -> dict[str, float]:
+        """Seconds between runs of each poller by name (0: off), and of the issue reconciliation, which
+        runs with every issues poll when its own interval is 0.  Staleness is judged against these."""
+        return {"issues": self.poll_interval, "reconcile": self.reconcile_interval or self.poll_interval,
+                "stats": self.stats_interval, "releases": self.releases_interval, "impact": self.impact_interval,
+                "monitors": self.monitors_interval, "uptime": self.uptime_interval,
+                "uptime_results": self.uptime_results_interval}
+
 
 SETTINGS: dict[str, Setting] = {f.name: f.metadata["setting"] for f in fields(Config)}  # Config field -> its row
 

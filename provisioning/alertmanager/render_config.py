@@ -3,9 +3,11 @@
 
 Alertmanager does not expand variables in its file, so this runs at container start.  Receivers
 come from ALERT_SLACK_WEBHOOK_URL, ALERT_PAGERDUTY_ROUTING_KEY and ALERT_WEBHOOK_URL (the defaults),
-ALERT_TEAM_<TEAM>_<SAME SUFFIX> for each team in ALERT_TEAMS, and ALERT_WATCHDOG_WEBHOOK_URL.  Each
-variable may instead name a file as <NAME>_FILE.  An unset channel is left out; a receiver with no
-channel is a valid receiver that notifies nobody.  Bad input: one line on stderr, exit code 2.
+ALERT_TEAM_<TEAM>_<SAME SUFFIX> for each team in ALERT_TEAMS, ALERT_META_<SAME SUFFIX> for the stack's
+own alerts, and ALERT_WATCHDOG_WEBHOOK_URL.  Each variable may instead name a file as <NAME>_FILE.  An
+unset channel is left out; a receiver with no channel is a valid receiver that notifies nobody.
+Runbook links that the rules leave relative (/docs/runbook.md#...) get ALERT_RUNBOOK_BASE_URL in front,
+or on Railway the GitHub blob URL of the deployed commit.  Bad input: one line on stderr, exit code 2.
 """
 from __future__ import annotations
 
@@ -94,12 +96,32 @@ def channels(env: dict[str, str], prefix: str, fallback: dict | None = None) -> 
     return {kind: value or fallback.get(kind) for kind, value in found.items()}
 
 
-def slack_config(url: str) -> dict:
+def runbook_base(env: dict[str, str]) -> str | None:
+    """Where docs/runbook.md is browsable: ALERT_RUNBOOK_BASE_URL, else the repository and commit that
+    Railway deployed (its RAILWAY_GIT_* variables), else unknown."""
+    base = url_value(env, "ALERT_RUNBOOK_BASE_URL")
+    if base:
+        return base.rstrip("/")
+    railway = [env.get(f"RAILWAY_GIT_{name}", "").strip() for name in ("REPO_OWNER", "REPO_NAME", "COMMIT_SHA")]
+    if all(re.fullmatch(r"[A-Za-z0-9._-]+", part) for part in railway):
+        return "https://github.com/{}/{}/blob/{}".format(*railway)
+    return None
+
+
+def slack_config(url: str, base: str | None) -> dict:
+    """One line per alert: its description, the Sentry issue when the alert names one, the runbook."""
+    runbook = "{{ .Annotations.runbook_url }}"
+    if base:  # a relative link (the rules' default) gets the base; an absolute one is kept
+        link = f' <{{{{ if match "^/" .Annotations.runbook_url }}}}{base}{{{{ end }}}}{runbook}|runbook>'
+    else:  # a path is no link in Slack: show it as text
+        link = f'{{{{ if match "^https?://" .Annotations.runbook_url }}}} <{runbook}|runbook>' \
+               f"{{{{ else }}}} (runbook: {runbook}){{{{ end }}}}"
     return {
         "api_url": url,
         "send_resolved": True,
         "text": "{{ range .Alerts }}{{ .Annotations.description }}"
-                "{{ if .Annotations.runbook_url }} <{{ .Annotations.runbook_url }}|runbook>{{ end }}\n{{ end }}",
+                "{{ if .Annotations.issue_url }} <{{ .Annotations.issue_url }}|Sentry issue>{{ end }}"
+                f"{{{{ if .Annotations.runbook_url }}}}{link}{{{{ end }}}}\n{{{{ end }}}}",
     }
 
 
@@ -109,7 +131,7 @@ def receiver(name: str, settings: dict, page: bool) -> dict:
     if page and settings["pagerduty"]:
         result["pagerduty_configs"] = [{"routing_key": settings["pagerduty"], "send_resolved": True}]
     if settings["slack"]:
-        result["slack_configs"] = [slack_config(settings["slack"])]
+        result["slack_configs"] = [slack_config(settings["slack"], settings["runbook_base"])]
     if settings["webhook"]:
         result["webhook_configs"] = [{"url": settings["webhook"], "send_resolved": True}]
     return result
@@ -118,17 +140,19 @@ def receiver(name: str, settings: dict, page: bool) -> dict:
 def render(base: dict, env: dict[str, str]) -> dict:
     config = dict(base)
     route = dict(config.get("route") or {})
-    defaults = channels(env, "ALERT_")
+    defaults = {**channels(env, "ALERT_"), "runbook_base": runbook_base(env)}
     teams = parse_teams(env)
 
+    # The stack's own alerts page on ALERT_META_*; each unset one falls back to the default channel.
     receivers = [{"name": "null"}, receiver("default-page", defaults, page=True),
-                 receiver("default-ticket", defaults, page=False)]
+                 receiver("default-ticket", defaults, page=False),
+                 receiver("meta", {**defaults, **channels(env, "ALERT_META_", defaults)}, page=True)]
     watchdog = url_value(env, "ALERT_WATCHDOG_WEBHOOK_URL")
     receivers.append({"name": "watchdog", **({"webhook_configs": [{"url": watchdog}]} if watchdog else {})})
 
     routes = list(route.get("routes") or [])
     for suffix, team in teams.items():
-        settings = channels(env, f"ALERT_TEAM_{suffix}_", defaults)
+        settings = {**defaults, **channels(env, f"ALERT_TEAM_{suffix}_", defaults)}
         receivers += [receiver(f"{team}-page", settings, page=True),
                       receiver(f"{team}-ticket", settings, page=False)]
         routes.append({"receiver": f"{team}-ticket", "matchers": [f'team="{team}"'],

@@ -29,10 +29,7 @@ from tools import require_tool, sample_values, wait_for
 
 # Panels that cannot show data yet, with the reason. The test reports them instead of failing, and fails
 # once one of them shows data, so that it gets removed. Empty this when the metrics and demo data exist.
-PENDING_PANELS: dict[tuple[str, str], str] = {
-    ("sentry-quota", "Projected at period end"): "its recording rule keeps `org` once the rules carry it through "
-                                                 "their by() (issue 20, point 7: the rules' side)",
-}
+PENDING_PANELS: dict[tuple[str, str], str] = {}
 
 DASHBOARDS = {uid: imported(dashboard) for uid, dashboard in generated().items()}
 JOB = "sentry"  # the job name someone else's Prometheus scrapes the exporter under

@@ -3,8 +3,9 @@ exporter process -> a real Prometheus with a test copy of the project's rules ->
 with the rendered configuration -> the test webhook. A scenario asserts who is paged, when, with
 which labels, and exactly once.
 
-The test copy differs from the shipped rules in one way only: every alert's `for:` is 1s, so that a
-scenario takes seconds (promtool tests cover the real durations). `shortened()` makes the copy and
+The test copy differs from the shipped rules in two ways only: every alert's `for:` is 1s, and no group
+keeps its own `interval:` (tools.at_test_speed), so that a scenario takes seconds (promtool tests cover
+the real durations, tests/rules/test_rule_intervals.py the real cadence). `shortened()` makes the copy and
 `differences()` proves it changed nothing else; test_harness.py runs that check on every rule file.
 Prometheus scrapes and evaluates every second (alerting_stack.prometheus), Alertmanager groups with
 1s timers (test_alerting_e2e.fast).
@@ -27,7 +28,7 @@ from rules_support import RULE_FILES, render_to
 from sentry_simulator import SimulatorServer
 from sentry_simulator.model import Org
 from test_alerting_e2e import fast
-from tools import TOKEN, ExporterProcess, stop_process, wait_for
+from tools import TOKEN, ExporterProcess, at_test_speed, stop_process, wait_for
 
 SHORT_FOR = "1s"
 # SentryExporterDown keeps a longer `for:`: its absent() before the first scrape must not fire and
@@ -37,8 +38,10 @@ TEAMS = ("team-c",)
 
 
 def shortened(content: dict) -> dict:
-    """A rule file with every alert's `for:` shortened; nothing else changes."""
+    """A rule file with every alert's `for:` shortened and every group at the test's evaluation interval;
+    nothing else changes."""
     content = copy.deepcopy(content)
+    content["groups"] = at_test_speed(content["groups"])
     for group in content["groups"]:
         for rule in group["rules"]:
             if "alert" in rule:
@@ -47,14 +50,18 @@ def shortened(content: dict) -> dict:
 
 
 def differences(original: dict, copy_: dict) -> list[str]:
-    """Every change of the copy beyond an alert's `for:` (empty when the rewrite is faithful)."""
+    """Every change of the copy beyond an alert's `for:` and a group's `interval:` (empty when the rewrite
+    is faithful)."""
     found = []
     groups, copied = original["groups"], copy_["groups"]
     if [g["name"] for g in groups] != [g["name"] for g in copied]:
         return ["the groups differ"]
     for group, other in zip(groups, copied):
-        if {k: v for k, v in group.items() if k != "rules"} != {k: v for k, v in other.items() if k != "rules"}:
+        if {k: v for k, v in group.items() if k not in ("rules", "interval")} != \
+                {k: v for k, v in other.items() if k not in ("rules", "interval")}:
             found.append(f"group {group['name']}: settings differ")
+        if "interval" in other:
+            found.append(f"group {group['name']}: keeps its own interval")
         if len(group["rules"]) != len(other["rules"]):
             found.append(f"group {group['name']}: rule count differs")
             continue

@@ -35,7 +35,7 @@ def test_a_quiet_issue_in_3_ga_workspaces_pages_and_3_beta_workspaces_do_not(tmp
         assert page.receiver == "default-page"
         assert page.labels == {"alertname": "SentryIssueHighImpact", "severity": "critical", "priority": "P0",
                                "project": "connectors", "issue": ga["short_id"], "tag": "workspace_id",
-                               "release_stage": "GA"}
+                               "release_stage": "GA", "org": "acme"}
         assert page.annotations["description"] == (f"Issue {ga['short_id']} in project connectors affected 3 "
                                                     "distinct workspace_id values in 24h (tier GA); owner nobody.")
         incident.quiet(SETTLE)
@@ -60,7 +60,7 @@ def test_the_first_fatal_issue_of_a_project_pages(tmp_path):
         assert time.monotonic() - started < PAGE_WITHIN
         assert (page.receiver, control.receiver) == ("default-ticket", "default-ticket")
         assert page.labels == {"alertname": "SentryNewIssue", "severity": "warning", "project": "payments",
-                               "level": "fatal"}
+                               "level": "fatal", "org": "acme"}
         incident.quiet(SETTLE)
         assert sorted((p.labels["project"], p.labels["level"]) for p in incident.pages("SentryNewIssue")) == [
             ("api", "error"), ("payments", "fatal")]

@@ -31,6 +31,12 @@ class Process:
     def stop(self):
         stop_process(self.proc)
 
+    def query(self, expr: str) -> list[dict]:
+        """An instant query's result (Prometheus' HTTP API)."""
+        answer = requests.get(self.url + "/api/v1/query", params={"query": expr}, timeout=5).json()
+        assert answer["status"] == "success", answer
+        return answer["data"]["result"]
+
 
 def alertmanager(workdir: Path, config: dict) -> Process:
     workdir.mkdir(parents=True, exist_ok=True)
@@ -40,13 +46,15 @@ def alertmanager(workdir: Path, config: dict) -> Process:
                                                "--cluster.listen-address="], workdir, "/-/ready")
 
 
-def prometheus(workdir: Path, exporter_url: str, alertmanager_url: str, rule_files: list[Path]) -> Process:
+def prometheus(workdir: Path, exporter_url: str | list[str], alertmanager_url: str, rule_files: list[Path]) -> Process:
+    """Scraping one exporter, or several as targets of one job (shards, or orgs sharing a Prometheus)."""
     workdir.mkdir(parents=True, exist_ok=True)
+    urls = [exporter_url] if isinstance(exporter_url, str) else exporter_url
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(p) for p in rule_files],
         "scrape_configs": [{"job_name": "sentry-exporter",
-                            "static_configs": [{"targets": [exporter_url.removeprefix("http://")]}]}],
+                            "static_configs": [{"targets": [url.removeprefix("http://") for url in urls]}]}],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager_url.removeprefix("http://")]}]}]},
     }
     path = workdir / "prometheus.yml"

@@ -15,7 +15,8 @@ from receiver import Webhook
 from rules_support import RULE_FILES, render_to
 from tools import ExporterProcess, at_test_speed, wait_for
 
-RUNBOOK = "https://github.com/your-github-org/sentry-observability/blob/main/docs/runbook.md#"
+# The rules leave runbook links relative; Alertmanager's Slack message puts the deployment's base in front.
+RUNBOOK = "/docs/runbook.md#"
 # The demo org, configured as docs/alerting.md asks; a 1-event error budget makes SentryQuotaBurn true.
 # The demo also has a GA connector issue of #team-c hitting 4 workspaces and a bad mobile-app release.
 EXPORTER_ENV = {"SENTRY_DEMO": "1", "SENTRY_IMPACT_TAGS": "workspace_id", "SENTRY_ISSUE_LABEL_TAGS": "release_stage",
@@ -89,7 +90,10 @@ def test_quota_burn_from_demo_data_reaches_the_default_ticket_receiver(stack):
     notification, alert = wait_for(lambda: next(iter(stack.alerts("/hook", "SentryQuotaBurn")), None),
                                    timeout=40, what="SentryQuotaBurn at the webhook")
     assert notification["receiver"] == "default-ticket"
-    assert alert["labels"] == {"alertname": "SentryQuotaBurn", "category": "error", "severity": "warning"}
+    # The quota is per org: the alert keeps the exporter's org label (SENTRY_ORG; the demo's is "demo").
+    labels = dict(alert["labels"])
+    assert labels.pop("org", "demo") == "demo"
+    assert labels == {"alertname": "SentryQuotaBurn", "category": "error", "severity": "warning"}
     annotations = alert["annotations"]
     assert annotations["summary"] == "Accepted events are on course to exceed the billing-period budget."
     assert re.fullmatch(r"At the last day's pace, error events reach \S+ by the end of the billing period, "
@@ -108,7 +112,7 @@ def test_high_impact_issue_pages_with_its_owner_in_the_description(stack):
     labels = alert["labels"]
     assert {k: v for k, v in labels.items() if k != "issue"} == {
         "alertname": "SentryIssueHighImpact", "severity": "critical", "priority": "P0", "project": "connectors",
-        "tag": "workspace_id", "release_stage": "GA"}
+        "tag": "workspace_id", "release_stage": "GA", "org": "demo"}
     assert re.fullmatch(r"CONNECTORS-\w+", labels["issue"])
     annotations = alert["annotations"]
     assert annotations["description"] == (f"Issue {labels['issue']} in project connectors affected 4 distinct "
@@ -124,32 +128,59 @@ def test_bad_release_reaches_the_default_ticket_receiver(stack):
                 if a["labels"]["release"] == "mobile-app@2.0.0" and a["labels"]["environment"] == "production"]
     notification, alert = wait_for(lambda: next(iter(bad_release()), None), timeout=40,
                                    what="SentryReleaseUnhealthy at the webhook")
-    assert notification["receiver"] == "default-ticket"
-    assert alert["labels"]["severity"] == "warning" and alert["labels"]["project"] == "mobile-app"
+    assert notification["receiver"] == "default-page"
+    assert alert["labels"]["severity"] == "critical" and alert["labels"]["project"] == "mobile-app"
     assert re.fullmatch(r"Release mobile-app@2\.0\.0 of project mobile-app in production is crash-free in only "
                         r"8\d(\.\d+)?% of its sessions\. Deployed there at \d{4}-\d\d-\d\d [0-9:.]+ \+0000 UTC\.",
                         alert["annotations"]["description"])  # with the deploy context from Sentry's deploys
     assert alert["annotations"]["runbook_url"] == RUNBOOK + "sentryreleaseunhealthy"
 
 
-def test_exporter_down_inhibits_data_alerts(tmp_path):
-    """Posted straight to a real Alertmanager: SentryExporterDown arrives, SentryErrorSpike does not."""
+def post_alerts(am_url: str, alerts: list[tuple[str, str, dict]], annotations: dict | None = None) -> None:
+    now = datetime.now(timezone.utc)
+    requests.post(am_url + "/api/v2/alerts", timeout=5, json=[
+        {"labels": {"alertname": name, "severity": severity, **extra}, "annotations": annotations or {},
+         "startsAt": now.isoformat(), "endsAt": (now + timedelta(minutes=5)).isoformat()}
+        for name, severity, extra in alerts]).raise_for_status()
+
+
+def test_exporter_down_inhibits_only_its_own_data_alerts(tmp_path):
+    """Posted straight to a real Alertmanager: shard-0 is down, so its stale-data alert is inhibited; shard-1's
+    is not (one shard down does not silence the other), nor is an alert of no exporter."""
     webhook = Webhook()
     config = fast(yaml.safe_load(render_to(tmp_path, {"ALERT_WEBHOOK_URL": webhook.url + "/hook"}).read_text()))
     am = alertmanager(tmp_path / "alertmanager", config)
     try:
-        now = datetime.now(timezone.utc)
-        alerts = [{"labels": {"alertname": name, "severity": severity, **extra},
-                   "startsAt": now.isoformat(), "endsAt": (now + timedelta(minutes=5)).isoformat()}
-                  for name, severity, extra in [("SentryExporterDown", "critical", {"job": "sentry-exporter"}),
-                                                ("SentryErrorSpike", "warning", {"project": "api"}),
-                                                ("SomeOtherAlert", "warning", {})]]
-        requests.post(am.url + "/api/v2/alerts", json=alerts, timeout=5).raise_for_status()
-        wait_for(lambda: webhook.alerts("/hook", "SentryExporterDown") and webhook.alerts("/hook", "SomeOtherAlert"),
-                 timeout=20, what="the exporter-down page and the unrelated alert")
-        time.sleep(2)  # the spike, if not inhibited, would have been sent with them (1s group timers)
-        assert webhook.alerts("/hook", "SentryErrorSpike") == []
+        shard = {"job": "sentry-exporter", "poller": "issues"}
+        post_alerts(am.url, [("SentryExporterDown", "critical", {"job": "sentry-exporter", "instance": "shard-0:8971"}),
+                             ("SentryDataStale", "warning", {**shard, "instance": "shard-0:8971"}),
+                             ("SentryDataStale", "warning", {**shard, "instance": "shard-1:8971"}),
+                             ("SomeOtherAlert", "warning", {})])
+        wait_for(lambda: webhook.alerts("/hook", "SentryExporterDown") and webhook.alerts("/hook", "SomeOtherAlert")
+                 and webhook.alerts("/hook", "SentryDataStale"), timeout=20, what="the page and the other shard's alert")
+        time.sleep(2)  # shard-0's alert, if not inhibited, would have been sent with them (1s group timers)
+        assert [a["labels"]["instance"] for _, a in webhook.alerts("/hook", "SentryDataStale")] == ["shard-1:8971"]
         assert webhook.alerts("/hook", "SentryExporterDown")[0][0]["receiver"] == "default-page"
     finally:
         am.stop()
         webhook.close()
+
+
+def test_slack_message_links_the_sentry_issue_and_the_runbook(tmp_path):
+    """The real Alertmanager renders the Slack text: the Sentry issue's permalink, and the rules' relative
+    runbook link made absolute with ALERT_RUNBOOK_BASE_URL."""
+    slack = Webhook()
+    env = {"ALERT_SLACK_WEBHOOK_URL": slack.url + "/slack", "ALERT_RUNBOOK_BASE_URL": "https://git.example/obs/blob/v1"}
+    am = alertmanager(tmp_path / "alertmanager", fast(yaml.safe_load(render_to(tmp_path, env).read_text())))
+    try:
+        post_alerts(am.url, [("SentryIssueHighImpact", "critical", {"issue": "CONNECTORS-1"})],
+                    {"description": "Issue CONNECTORS-1 hit 3 workspaces.",
+                     "issue_url": "https://acme.sentry.io/issues/42/",
+                     "runbook_url": "/docs/runbook.md#sentryissuehighimpact"})
+        request = wait_for(lambda: next(iter(slack.received()), None), timeout=20, what="the Slack message")
+        text = request.json()["attachments"][0]["text"]
+        assert text == ("Issue CONNECTORS-1 hit 3 workspaces. <https://acme.sentry.io/issues/42/|Sentry issue> "
+                        "<https://git.example/obs/blob/v1/docs/runbook.md#sentryissuehighimpact|runbook>\n")
+    finally:
+        am.stop()
+        slack.close()

@@ -42,6 +42,8 @@ ROUTES = [
     ({"alertname": "SentryIssueHighImpact", "severity": "critical", "team": "someone-else"}, "default-page"),
     ({"alertname": "SentryErrorSpike", "severity": "warning"}, "default-ticket"),
     ({"alertname": "SentryExporterDown", "severity": "critical"}, "default-page"),
+    ({"alertname": "AlertmanagerFailedToSendAlerts", "severity": "critical", "channel": "meta"}, "meta"),
+    ({"alertname": "PrometheusRuleFailures", "severity": "warning", "channel": "meta", "team": "team-a"}, "meta"),
 ]
 
 
@@ -63,10 +65,12 @@ def test_each_team_and_severity_reaches_its_receiver(tmp_path, labels, receiver)
 
 
 def test_every_shipped_alert_reaches_the_receiver_its_severity_promises(tmp_path):
-    """critical pages, warning tickets, info goes nowhere; Watchdog to the dead man's switch."""
+    """critical pages, warning tickets, info goes nowhere; Watchdog to the dead man's switch; the
+    stack's own alerts (channel meta) to their channel."""
     config = render_to(tmp_path, TEAM_ENV)
     expected = {"critical": "default-page", "warning": "default-ticket", "info": "null"}
     for rule in (r for r in all_rules() if "alert" in r):
         labels = {"alertname": rule["alert"], **rule["labels"]}
-        want = "watchdog" if rule["alert"] == "Watchdog" else expected[rule["labels"]["severity"]]
+        want = "watchdog" if rule["alert"] == "Watchdog" else "meta" if rule["labels"].get("channel") == "meta" \
+            else expected[rule["labels"]["severity"]]
         assert route_of(config, labels) == want, labels

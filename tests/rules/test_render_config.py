@@ -19,8 +19,46 @@ def receivers(path) -> dict[str, dict]:
 def test_no_variables_gives_receivers_that_notify_nobody(tmp_path):
     config = yaml.safe_load(render_to(tmp_path, {}).read_text())
     assert {r["name"]: set(r) - {"name"} for r in config["receivers"]} == {
-        "null": set(), "default-page": set(), "default-ticket": set(), "watchdog": set()}
-    assert [r["receiver"] for r in config["route"]["routes"]] == ["watchdog", "null", "default-page"]
+        "null": set(), "default-page": set(), "default-ticket": set(), "meta": set(), "watchdog": set()}
+    assert [r["receiver"] for r in config["route"]["routes"]] == ["watchdog", "meta", "null", "default-page"]
+
+
+def test_meta_alerts_have_their_own_channels_falling_back_to_the_defaults(tmp_path):
+    """A revoked default Slack key must not silence the report of it: ALERT_META_* is a channel apart."""
+    env = {"ALERT_SLACK_WEBHOOK_URL": SLACK, "ALERT_PAGERDUTY_ROUTING_KEY": PAGERDUTY,
+           "ALERT_META_SLACK_WEBHOOK_URL": SLACK + "-meta", "ALERT_META_WEBHOOK_URL": WEBHOOK + "/meta"}
+    meta = receivers(render_to(tmp_path, env))["meta"]
+    assert meta["slack_configs"][0]["api_url"] == SLACK + "-meta"
+    assert meta["webhook_configs"][0]["url"] == WEBHOOK + "/meta"
+    assert meta["pagerduty_configs"][0]["routing_key"] == PAGERDUTY  # unset: the default's
+
+
+def slack_text(tmp_path, env) -> str:
+    return receivers(render_to(tmp_path, {"ALERT_SLACK_WEBHOOK_URL": SLACK, **env}))["default-page"][
+        "slack_configs"][0]["text"]
+
+
+def test_slack_message_links_the_sentry_issue_and_the_runbook_at_the_configured_base(tmp_path):
+    text = slack_text(tmp_path, {"ALERT_RUNBOOK_BASE_URL": "https://git.example/obs/blob/main/"})
+    assert "{{ if .Annotations.issue_url }} <{{ .Annotations.issue_url }}|Sentry issue>{{ end }}" in text
+    assert ('<{{ if match "^/" .Annotations.runbook_url }}https://git.example/obs/blob/main{{ end }}'
+            "{{ .Annotations.runbook_url }}|runbook>") in text
+
+
+def test_on_railway_the_runbook_base_is_the_deployed_commit(tmp_path):
+    env = {"RAILWAY_GIT_REPO_OWNER": "acme", "RAILWAY_GIT_REPO_NAME": "sentry-observability",
+           "RAILWAY_GIT_COMMIT_SHA": "d0beb8f5c55b36df7d674d55965a23b8d54ad69b"}
+    assert ("https://github.com/acme/sentry-observability/blob/d0beb8f5c55b36df7d674d55965a23b8d54ad69b{{ end }}"
+            in slack_text(tmp_path, env))
+    assert "https://elsewhere.example{{ end }}" in slack_text(
+        tmp_path, {**env, "ALERT_RUNBOOK_BASE_URL": "https://elsewhere.example"})  # the explicit base wins
+
+
+def test_without_a_base_a_relative_runbook_path_is_text_not_a_link(tmp_path):
+    text = slack_text(tmp_path, {})
+    assert "your-github-org" not in text
+    assert ('{{ if match "^https?://" .Annotations.runbook_url }} <{{ .Annotations.runbook_url }}|runbook>'
+            "{{ else }} (runbook: {{ .Annotations.runbook_url }}){{ end }}") in text
 
 
 def test_default_channels_page_and_ticket(tmp_path):
@@ -80,6 +118,7 @@ BAD_INPUTS = {
     "missing file": ({"ALERT_WEBHOOK_URL_FILE": "/nonexistent/url"},
                      "ALERT_WEBHOOK_URL_FILE: cannot read /nonexistent/url"),
     "default team": ({"ALERT_TEAMS": "default"}, "'default' names the receivers"),
+    "runbook base": ({"ALERT_RUNBOOK_BASE_URL": "git.example/secret-repo"}, "ALERT_RUNBOOK_BASE_URL must be an http(s) URL"),
 }
 
 

@@ -44,7 +44,7 @@ def test_unit_tests_bite_when_a_threshold_moves(tmp_path):
     shutil.copytree(RULES_DIR, copy)
     cases = copy / "tests" / "issues.test.yml"
     text = cases.read_text()
-    ga = "sentry_impact_threshold{tag=\"workspace_id\", release_stage=\"GA\""
+    ga = "sentry_impact_threshold{org=\"acme\", tag=\"workspace_id\", release_stage=\"GA\""
     moved = re.sub(re.escape(ga) + r"(.*\n\s+values: )'2x", lambda m: ga + m.group(1) + "'3x", text)
     assert moved != text
     cases.write_text(moved)
@@ -58,7 +58,8 @@ def test_mixin_style():
     for rule in alerts():
         name = rule["alert"]
         names.add(name)
-        assert re.fullmatch(r"Sentry[A-Z][A-Za-z]+|Watchdog", name), name
+        # The stack's own alerts keep the names of the upstream mixins they come from.
+        assert re.fullmatch(r"Sentry[A-Z][A-Za-z]+|Watchdog|(Alertmanager|Prometheus)[A-Z][A-Za-z]+", name), name
         assert rule.get("for"), f"{name} has no for:"
         assert rule["labels"]["severity"] in ("critical", "warning", "info"), name
         annotations = rule["annotations"]
@@ -70,6 +71,7 @@ def test_mixin_style():
     assert {"SentryExporterDown", "SentryDataStale", "SentryApiRateLimited", "SentryIssuesTruncated",
             "SentryErrorSpike", "SentryNewIssue", "SentryIssueRegressed", "SentryIssueHighImpact",
             "SentryErrorBudgetBurn", "SentryQuotaRateLimited", "SentryReleaseUnhealthy", "SentryQuotaBurn",
+            "AlertmanagerFailedToSendAlerts", "PrometheusRuleFailures", "PrometheusNotConnectedToAlertmanagers",
             "Watchdog"} <= names
 
 
@@ -120,3 +122,13 @@ def test_the_exporter_job_is_named_once_in_the_config_group():
 def test_runbook_has_one_section_per_alert():
     headings = re.findall(r"^## (\S+)\s*$", RUNBOOK.read_text(), flags=re.M)
     assert sorted({a["alert"] for a in alerts()}) == sorted(headings)
+
+
+def test_the_docs_state_each_alerts_severity_as_the_rules_do():
+    """docs/alerting.md's alert table and the rules agree on every (alert, severity) pair."""
+    text = (ROOT / "docs" / "alerting.md").read_text()
+    table = text.split("## The alerts", 1)[1].split("\n\n", 2)[1]
+    documented = {(cells[0], cells[1].split()[0].strip(",")) for cells in
+                  ([c.strip() for c in row.strip("|").split("|")] for row in table.splitlines()[2:])}
+    shipped = {(rule["alert"], rule["labels"]["severity"]) for rule in alerts()}
+    assert documented == shipped

@@ -1,4 +1,4 @@
-"""The exporter's own state: sentry_up, demo and build info, and each poller's runs."""
+"""The exporter's own state: sentry_up, demo and build info, and each poller's runs and interval."""
 
 from __future__ import annotations
 
@@ -27,6 +27,13 @@ def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
     unsupported = GaugeMetricFamily("sentry_poll_unsupported", "1 while this Sentry cannot serve the poller (its "
                                     "plan, version or token lacks what it needs); reason says what.",
                                     labels=["poller", "reason"])
+    # The reconciliation is no poller of its own but is judged the same way (SentryIssuesReconciliationStale).
+    intervals = config.poll_intervals
+    interval = GaugeMetricFamily("sentry_poll_interval_seconds", "Configured seconds between runs of the poller "
+                                 "(reconcile: the full issue listing); alerts judge data age against it.",
+                                 labels=["poller"])
+    for name in sorted({*states, "reconcile"} if "issues" in states else set(states)):
+        interval.add_metric([name], intervals[name])
     last = GaugeMetricFamily("sentry_last_success_timestamp_seconds",
                              "When the poller last succeeded; the age of the data it serves.", labels=["poller"])
     duration = GaugeMetricFamily("sentry_poll_duration_seconds", "Wall time of the poller's latest run.",
@@ -53,7 +60,7 @@ def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
                 polls.add_metric([name, result], count, exemplar=exemplar)
         if state.last_success is not None:
             last.add_metric([name], state.last_success)
-    yield from (success, unsupported, last, duration, polls)
+    yield from (success, unsupported, interval, last, duration, polls)
 
 
 def server_info(kind: ServerKind) -> Iterator[Metric]:

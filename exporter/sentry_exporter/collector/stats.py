@@ -17,7 +17,7 @@ def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
         return
     yield filled(CounterMetricFamily(
         "sentry_events", "Events by outcome since the start of the billing period (resets then), from stats_v2 "
-        "at hour resolution. Byte-valued categories (attachment, log_byte) and profile durations (ms) are not events "
+        "at hour resolution; filtered_sampling: filtered by Dynamic Sampling (reason Sampled:…), apart from filtered. Byte-valued categories (attachment, log_byte) and profile durations (ms) are not events "
         "and not counted.",
         labels=["project", "category", "outcome"]), r.events)
     yield gauge("sentry_quota_period_start_timestamp_seconds", "Start of the current billing period.",

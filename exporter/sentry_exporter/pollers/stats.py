@@ -14,6 +14,12 @@ added one second to an explicit `end` before rounding it up to the hour, which c
 every `end` here is an hour boundary minus one second, which both versions round to that boundary,
 and the answer's own `end` is checked against it.
 
+Dynamic Sampling's drops are `filtered` outcomes whose reason is `Sampled:<rule categories>` (getsentry/relay,
+relay-server/src/services/outcome: `Outcome::FilteredSampling` has the FILTERED id and that reason). They are
+by design, not a loss, so they are counted apart as outcome `filtered_sampling` (Relay's name for them); the
+query groups by reason for that (stats_v2 returns Relay's reason as it is: src/sentry/snuba/outcomes.py,
+ReasonDimension.map_row renames only smart_rate_limit), and every other reason adds up into its outcome.
+
 GlitchTip's stats_v2 (`apps/stats/api.py`, `apps/stats/schema.py`) answers one series summed over the
 projects asked for: `category` (error or transaction) is required and one a query, there is no
 `groupBy` and no outcome but accepted, and its `end` is the asked end plus an hour, truncated (one
@@ -120,7 +126,8 @@ class StatsPoller:
 
     def _query(self, start: float, end: float, projects: list[str] | None) -> list[Any]:
         params = [("field", "sum(quantity)"), ("groupBy", "project"), ("groupBy", "category"),
-                  ("groupBy", "outcome"), ("interval", "1h"), ("start", iso_time(start)), ("end", iso_time(end - 1))]
+                  ("groupBy", "outcome"), ("groupBy", "reason"), ("interval", "1h"), ("start", iso_time(start)),
+                  ("end", iso_time(end - 1))]
         # Without `project`, Sentry counts only the projects of the token user's teams; -1 is every project
         # the token can see (CONTRACT §0.15, src/sentry/api/bases/organization.py _get_projects_by_id).
         params += self._kind.get().all_projects(projects or ())
@@ -163,6 +170,8 @@ def _group(group: Any) -> tuple[tuple[str, str, str] | None, int]:
     value = count(group["totals"].get("sum(quantity)"))  # NaN, infinities and absurd sums are not counts
     if not project or not category or not outcome or value is None:
         return None, 0
+    if outcome == "filtered" and str(by.get("reason", "")).startswith("Sampled:"):
+        outcome = "filtered_sampling"
     return (project, category, outcome), value
 
 
