@@ -125,8 +125,9 @@ dashboard = dashboard(
     variables=[
         variable("project", "Project", f"sentry_issues{{{ORG}}}", "project", "Sentry project slug"),
         variable("level", "Level", 'sentry_issues{org=~"$org", project=~"$project"}', "level", "Issue level"),
+        # ".*": GlitchTip's issues have no assignee (an empty label), and "All" must still match them
         variable("assignee", "Assignee", 'sentry_issues{org=~"$org", project=~"$project"}', "assignee",
-                 "Owning team or user, or unassigned"),
+                 "Owning team or user, or unassigned", all_value=".*"),
         variable("tag", "Impact tag", f"sentry_issue_tag_values{{{ORG}}}", "tag",
                  "Impact tag counted per issue (SENTRY_IMPACT_TAGS)", all_value=".*"),
     ],

@@ -24,6 +24,7 @@ from .pollers.uptime import UptimePoller
 from .pollers.uptime_results import UptimeResultsPoller
 from .sentry.client import SentryClient
 from .sentry.errors import AuthError, ContractError, SentryError
+from .sentry.flavor import ServerKind
 from .server import Access, make_handler, serve
 from .snapshot import SnapshotStore
 from .telemetry import tracing
@@ -52,35 +53,39 @@ class Exporter:
                                              ca_bundle=config.ca_bundle)
         directory = ProjectDirectory(self.client, config.org, config.projects, config.projects_refresh, clock)
         filtered = bool(config.projects)
-        self.issues = IssuesPoller(self.client, config, directory, clock)
+        self.kind = kind = ServerKind(self.client, config.flavor)  # Sentry or GlitchTip: asked at the first poll
+        self.issues = IssuesPoller(self.client, config, directory, kind, clock)
         self.issues.publish = lambda result: self.store.publish("issues", result)
         self.jobs = [
             Scheduled(self.issues, config.poll_interval),
-            Scheduled(StatsPoller(self.client, config.org, directory, config.billing_day, filtered, clock),
+            Scheduled(StatsPoller(self.client, config.org, directory, config.billing_day, filtered, kind, clock),
                       config.stats_interval),
         ]
         if config.releases_per_project:
             self.jobs.append(Scheduled(ReleasesPoller(self.client, config.org, directory,
-                                                      config.releases_per_project, filtered, config.deploy_calls),
+                                                      config.releases_per_project, filtered, kind,
+                                                      config.deploy_calls),
                                        config.releases_interval))
-        project_ids = (lambda: [p.id for p in directory.get()]) if filtered else (lambda: ["-1"])
+        project_ids = (lambda: [p.id for p in directory.get()]) if filtered else (lambda: list(kind.get().every_project))
         if config.monitors_interval:
             self.jobs.append(Scheduled(MonitorsPoller(self.client, config.org, project_ids,
-                                                      config.monitors_checkin_calls, clock), config.monitors_interval))
+                                                      config.monitors_checkin_calls, clock, directory, kind),
+                                       config.monitors_interval))
         if config.uptime_interval:
-            self.jobs.append(Scheduled(UptimePoller(self.client, config.org, directory, project_ids),
+            self.jobs.append(Scheduled(UptimePoller(self.client, config.org, directory, project_ids, kind),
                                        config.uptime_interval))
         if config.uptime_results_interval:
-            self.jobs.append(Scheduled(UptimeResultsPoller(self.client, config.org, project_ids, clock),
+            self.jobs.append(Scheduled(UptimeResultsPoller(self.client, config.org, project_ids, clock, directory,
+                                                           kind),
                                        config.uptime_results_interval))
         if config.impact_tags:
             self.jobs.append(Scheduled(ImpactPoller(self.client, config.org, directory, filtered, config.impact_tags,
                                                     config.label_tags, config.impact_thresholds,
-                                                    config.max_issue_series),
+                                                    config.max_issue_series, kind),
                                        config.impact_interval))
         self.store = SnapshotStore(tuple(job.poller.name for job in self.jobs))
         self.registry = OrgRegistry(config.org)
-        self.registry.register(SentryCollector(self.store, self.client.stats, self.client.pacer.windows, config))
+        self.registry.register(SentryCollector(self.store, self.client.stats, self.client.pacer.windows, config, kind))
         self._refused: dict[str, tuple[int | None, str]] = {}  # poller -> the token refusal said, until it works
         self._intervals = {job.poller.name: job.interval for job in self.jobs}
         self._said: set[object] = set()  # once-keys of ContractErrors and Unsupported reasons already logged

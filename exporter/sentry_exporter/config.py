@@ -270,6 +270,9 @@ class Config:
     org: str = setting("SENTRY_ORG", _slug, "", "organization slug", shown_default="required")
     sentry_url: str = setting("SENTRY_URL", _url, "https://sentry.io", "SaaS region or self-hosted base URL",
                               aliases=("SENTRY_INTERNAL_URL",))
+    flavor: str | None = setting("SENTRY_FLAVOR", _choice("sentry", "glitchtip"), None,
+                                 "`sentry` or `glitchtip` (docs/glitchtip.md); detected from the server when unset",
+                                 shown_default="detected")
     demo: bool = setting("SENTRY_DEMO", _flag, False, "serve the built-in simulated org instead (or `--demo`)")
     projects: tuple[str, ...] = setting("SENTRY_PROJECTS", _slugs, (), "comma list of project slugs",
                                         shown_default="all")

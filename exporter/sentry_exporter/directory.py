@@ -11,6 +11,7 @@ from typing import Callable, TypeVar
 from .parsing import label
 from .sentry.client import SentryClient
 from .sentry.errors import ContractError, SentryError
+from .sentry.flavor import ServerKind
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,7 +61,7 @@ class ProjectDirectory:
 @dataclass(frozen=True)
 class Scope:
     """The projects one query names."""
-    ids: tuple[str, ...]            # its project= values; ("-1",) is every project the token can see
+    ids: tuple[str, ...]            # its project= values; Flavor.every_project is every project the token can see
     slugs: frozenset[str] | None    # those projects' slugs; None for every project
 
     def params(self) -> list[tuple[str, str]]:
@@ -76,15 +77,15 @@ class ProjectScopes:
     that before it reads anything (`organization_group_index.py`, `bases/organization_events.py`), even
     for group= lookups, so the refused query is simply run again, project by project, and remembered."""
 
-    def __init__(self, directory: ProjectDirectory, filtered: bool, endpoint: str):
-        self._directory, self._filtered, self._endpoint = directory, filtered, endpoint
+    def __init__(self, directory: ProjectDirectory, filtered: bool, endpoint: str, kind: ServerKind):
+        self._directory, self._filtered, self._endpoint, self._kind = directory, filtered, endpoint, kind
         self.per_project = False
 
     def each(self, run: Callable[[Scope], T]) -> list[T]:
         if not self.per_project:
             projects = self._directory.get() if self._filtered else ()
             try:
-                return [run(Scope(tuple(p.id for p in projects) or ("-1",),
+                return [run(Scope(tuple(p.id for p in projects) or self._kind.get().every_project,
                                   frozenset(p.slug for p in projects) or None))]
             except ContractError as e:
                 if not e.global_views_required:

@@ -10,7 +10,10 @@
         server.request_log    # RequestRecord(method, path, endpoint, params, status, time, fault)
     org.truth_unresolved(14 * 86400, now)   # what the exporter should report, computed from the model
 
-Standalone: ``python -m sentry_simulator --port 8000 [--issues N] [--rate-limit N] [--demo] [--old-self-hosted]``.
+    SimulatorServer(org, flavor="glitchtip")          # answers as GlitchTip (glitchtip/), not Sentry
+
+Standalone: ``python -m sentry_simulator --port 8000 [--issues N] [--rate-limit N] [--demo] [--old-self-hosted]
+[--flavor glitchtip]``.
 """
 
 from .clock import FakeClock

@@ -37,6 +37,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument("--public-url", default=None, help="host written into Link headers and permalinks")
     parser.add_argument("--demo", action="store_true", help="the demo org, kept lively in real time")
+    parser.add_argument("--flavor", choices=("sentry", "glitchtip"), default="sentry",
+                        help="the server kind to answer as: Sentry, or GlitchTip's subset of its API")
     parser.add_argument("--old-self-hosted", action="store_true",
                         help="a pre-2023 self-hosted Sentry: no dataset=errors, substatus or priority; inclusive stats end")
     parser.add_argument("--no-discover", action="store_true", help="a plan without Discover: /events/ is a bare 404")
@@ -76,7 +78,7 @@ def main(argv=None) -> int:
     try:
         server = SimulatorServer(org, host=args.host, port=args.port, token=args.token,
                                  rate_limit_per_second=args.rate_limit, latency_seconds=args.latency,
-                                 public_url=args.public_url, behaviour=behaviour,
+                                 public_url=args.public_url, behaviour=behaviour, flavor=args.flavor,
                                  control=partial(control, live, behaviour) if live else None)
     except OSError as error:
         print(f"cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)

@@ -33,6 +33,7 @@ class Response:
     body: object
     status: int = 200
     headers: dict = field(default_factory=dict)
+    content_type: str | None = None  # None: ``body`` is JSON; else ``body`` is the bytes sent as this type
 
 
 def paged(request: Request, page: Page, body, headers: dict | None = None) -> Response:

@@ -216,7 +216,7 @@ class Org:
             proj.issue_counter += 1
             iid = issue_id or self._next_issue_id
             self._next_issue_id = max(self._next_issue_id, iid) + 1
-            short_id = f"{proj.slug.upper()}-{_base36(proj.issue_counter)}"
+            short_id = f"{proj.slug.upper()}-{in_base(proj.issue_counter)}"
             issue = Issue(iid, proj, short_id, title or f"{exc_type}: failure {proj.issue_counter}",
                           culprit or f"app/{proj.slug}.py in handler", level, status,
                           substatus if status != "resolved" else None, priority, assignee,
@@ -568,11 +568,12 @@ def _env_set(environment) -> frozenset | None:
     return frozenset(environment) or None
 
 
-def _base36(number: int) -> str:
+def in_base(number: int, base: int = 36) -> str:
+    """Digits then upper-case letters: Sentry's short ids are base 36, GlitchTip's base 32."""
     digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     text = ""
     while True:
-        number, rest = divmod(number, 36)
+        number, rest = divmod(number, base)
         text = digits[rest] + text
         if not number:
             return text

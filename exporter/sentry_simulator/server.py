@@ -20,7 +20,11 @@ from . import api_crons, api_detectors, api_events, api_issues, api_org, api_rel
 from .context import Request, Response
 from .control import Faults, RateLimiter, RequestLog, RequestRecord, too_frequent
 from .errors import FORBIDDEN, NOT_FOUND, ApiError
+from .glitchtip import GlitchTipFlavor
 from .model import Org
+from .reply import Reply as _Reply
+from .reply import dumps as _dumps
+from .reply import json_reply as _json_reply
 from .switches import Behaviour
 
 _ORG = r"^/api/0/organizations/(?P<org>[^/]+)/"
@@ -64,8 +68,16 @@ class SimulatorServer:
                  latency_seconds: float = 0.0, public_url: str | None = None,
                  rate_limit_clock: Callable[[], float] = time.time, concurrent_limit: int | None = CONCURRENT_LIMIT,
                  behaviour: Behaviour | None = None,
-                 control: Callable[[str, dict], tuple[int, object]] | None = None):
-        """``control`` answers ``/_control/…`` (live.py); None, the default, serves no such route."""
+                 control: Callable[[str, dict], tuple[int, object]] | None = None,
+                 flavor: str = "sentry", token_scopes: dict[str, Iterable[str]] | None = None):
+        """``control`` answers ``/_control/…`` (live.py); None, the default, serves no such route.
+        ``flavor`` is the server kind it answers as: "sentry", or "glitchtip" (glitchtip/: GlitchTip's
+        own routes, serializers and errors). ``token_scopes`` narrows a token's scopes where the flavour
+        checks them (GlitchTip); a token not named there has every scope."""
+        if flavor not in FLAVORS:
+            raise ValueError(f"unknown flavor {flavor!r}: one of {', '.join(FLAVORS)}")
+        self.flavor = FLAVORS[flavor]
+        self.token_scopes = {token: frozenset(scopes) for token, scopes in (token_scopes or {}).items()}
         self.org = org
         self.control = control
         self.tokens = {token} if isinstance(token, str) else set(token)
@@ -126,6 +138,37 @@ class SimulatorServer:
 
     # ------------------------------------------------------------------ serving
     def authenticate(self, header: str | None) -> tuple[str | None, ApiError | None]:
+        """(caller, error) as the flavour's authentication answers."""
+        return self.flavor.authenticate(header, self.tokens)
+
+    @staticmethod
+    def rate_limit_caller(token: str | None, address: str) -> str:
+        """Who a request counts against: user tokens per user, org tokens (and no token) per IP (§0.5)."""
+        if token is None or token.startswith(ORG_TOKEN_PREFIX):
+            return f"ip:{address}"
+        return f"user:{token}"
+
+    def dispatch(self, path: str) -> tuple[str | None, Callable | None, dict]:
+        for name, pattern, handler in self.flavor.routes:
+            match = pattern.match(path)
+            if match:
+                return name, handler, match.groupdict()
+        return None, None, {}
+
+    def handle(self, endpoint: str, handler: Callable, path: str, params: dict, path_args: dict,
+               token: str | None) -> Response:
+        return self.flavor.handle(self, endpoint, handler, path, params, path_args, token)
+
+
+class SentryFlavor:
+    """Sentry's routes, authentication (sentry/api/authentication.py), org look-up and unmatched paths.
+    A flavour answers these; everything else (faults, rate limits, the request log) is the server's."""
+
+    name = "sentry"
+    routes = ROUTES
+
+    @staticmethod
+    def authenticate(header: str | None, tokens: set) -> tuple[str | None, ApiError | None]:
         """(caller, error) following sentry/api/authentication.py's messages."""
         if not header:
             return None, ApiError(401, "Authentication credentials were not provided.")
@@ -137,34 +180,41 @@ class SimulatorServer:
             return None, ApiError(401, "Invalid token header. No credentials provided.")
         if " " in token:
             return None, ApiError(401, "Invalid token header. Token string should not contain spaces.")
-        if token not in self.tokens:
+        if token not in tokens:
             return None, ApiError(401, "Invalid token")
         return token, None
 
     @staticmethod
-    def rate_limit_caller(token: str | None, address: str) -> str:
-        """Who a request counts against: user tokens per user, org tokens (and no token) per IP (§0.5)."""
-        if token is None or token.startswith(ORG_TOKEN_PREFIX):
-            return f"ip:{address}"
-        return f"user:{token}"
+    def auth_failed(error: ApiError) -> _Reply:
+        return _json_reply(error.status, error.body, {"WWW-Authenticate": 'xBasic realm="api"'})
 
-    def dispatch(self, path: str) -> tuple[str | None, Callable | None, dict]:
-        for name, pattern, handler in ROUTES:
-            match = pattern.match(path)
-            if match:
-                return name, handler, match.groupdict()
-        return None, None, {}
+    @staticmethod
+    def unmatched(path: str, content_type: str) -> _Reply:
+        return _unmatched(path, content_type)
 
-    def handle(self, endpoint: str, handler: Callable, path: str, params: dict, path_args: dict,
-               token: str) -> Response:
-        org = self.org
+    @staticmethod
+    def error_reply(status: int) -> _Reply:
+        """An injected error status: DRF's detail bodies, and a 5xx with its errorId."""
+        if status >= 500:
+            body = {"detail": "Internal Error", "errorId": secrets.token_hex(16)}
+        else:
+            body = {"detail": {401: "Invalid token", 403: FORBIDDEN, 404: NOT_FOUND}.get(status, "Injected fault")}
+        return _json_reply(status, body)
+
+    @staticmethod
+    def handle(sim: "SimulatorServer", endpoint: str, handler: Callable, path: str, params: dict,
+               path_args: dict, token: str) -> Response:
+        org = sim.org
         if path_args.get("org") not in (org.slug, org.id):
             raise ApiError(404, NOT_FOUND)
         if token.startswith(ORG_TOKEN_PREFIX) and endpoint not in ORG_TOKEN_ENDPOINTS:
             raise ApiError(403, FORBIDDEN)
         with org.lock:
-            request = Request(org, path, params, self.clock(), self.link_base, path_args, self.behaviour)
+            request = Request(org, path, params, sim.clock(), sim.link_base, path_args, sim.behaviour)
             return handler(request)
+
+
+FLAVORS = {"sentry": SentryFlavor(), "glitchtip": GlitchTipFlavor()}
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -221,9 +271,9 @@ class _Handler(BaseHTTPRequestHandler):
             if fault and (fault.status or fault.html_error or fault.snuba_throttle):
                 reply = _fault_reply(sim, fault, route)
             elif handler is None:
-                reply = _unmatched(path, self.headers.get("Content-Type", ""))
-            elif auth_error:
-                reply = _json_reply(auth_error.status, auth_error.body, {"WWW-Authenticate": 'xBasic realm="api"'})
+                reply = sim.flavor.unmatched(path, self.headers.get("Content-Type", ""))
+            elif auth_error and not getattr(handler, "public", False):
+                reply = sim.flavor.auth_failed(auth_error)
             else:
                 rate = sim.rate_limiter.enter(rate_key, route)
                 if rate is not None and not rate.allowed:
@@ -269,23 +319,6 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
 
-class _Reply:
-    def __init__(self, status: int, payload: bytes, content_type: str = "application/json",
-                 headers: dict | None = None, fault: str | None = None):
-        self.status, self.payload, self.content_type = status, payload, content_type
-        self.headers = dict(headers or {})
-        self.fault = fault
-
-
-def _dumps(body) -> bytes:
-    """JSON bytes; None is DRF's ``Response(status=...)`` with no data: an empty body."""
-    return b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
-
-
-def _json_reply(status: int, body, headers: dict | None = None) -> _Reply:
-    return _Reply(status, _dumps(body), headers=headers)
-
-
 def _rate_limited_reply(body, headers: dict, fault: str | None = None) -> _Reply:
     # The middleware builds a bare HttpResponse: Django's default content type, JSON bytes, no Retry-After.
     return _Reply(429, _dumps(body), "text/html; charset=utf-8", headers, fault)
@@ -325,12 +358,14 @@ def _without_ids(payload: bytes) -> bytes:
 def _api_reply(sim: SimulatorServer, endpoint, handler, path, params, path_args, token) -> _Reply:
     try:
         response = sim.handle(endpoint, handler, path, params, path_args, token)
+        if response.content_type is not None:  # a page, not JSON
+            return _Reply(response.status, response.body, response.content_type, response.headers)
         return _json_reply(response.status, response.body, response.headers)
     except ApiError as error:
         return _json_reply(error.status, error.body, error.headers)
-    except Exception:  # noqa: BLE001 - a simulator bug must look like Sentry's 500, not kill the thread
+    except Exception:  # noqa: BLE001 - a simulator bug must look like the server's 500, not kill the thread
         traceback.print_exc()
-        return _json_reply(500, {"detail": "Internal Error", "errorId": secrets.token_hex(16)})
+        return sim.flavor.error_reply(500)
 
 
 def _fault_reply(sim: SimulatorServer, fault, endpoint: str) -> _Reply:
@@ -354,8 +389,6 @@ def _fault_reply(sim: SimulatorServer, fault, endpoint: str) -> _Reply:
                    "X-Sentry-Rate-Limit-ConcurrentLimit": str(CONCURRENT_LIMIT),
                    "X-Sentry-Rate-Limit-ConcurrentRemaining": "None"}
         return _rate_limited_reply(too_frequent(limit), headers, name)
-    if status >= 500:
-        body = {"detail": "Internal Error", "errorId": secrets.token_hex(16)}
-    else:
-        body = {"detail": {401: "Invalid token", 403: FORBIDDEN, 404: NOT_FOUND}.get(status, "Injected fault")}
-    return _Reply(status, _dumps(body), fault=name)
+    reply = sim.flavor.error_reply(status)
+    reply.fault = name
+    return reply

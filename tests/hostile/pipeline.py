@@ -30,7 +30,9 @@ class Pipeline:
     def __init__(self, url: str, **settings):
         # The hostile servers answer the issues, stats, releases and impact endpoints; the Crons and uptime
         # pollers meet bad answers in tests/unit/test_monitors.py.
-        settings = {"monitors_interval": 0, "uptime_interval": 0, "uptime_results_interval": 0, **settings}
+        # Sentry's answers, hostile: told so (SENTRY_FLAVOR), as the kind's probe is not what they test.
+        settings = {"monitors_interval": 0, "uptime_interval": 0, "uptime_results_interval": 0, "flavor": "sentry",
+                    **settings}
         config = Config(sentry_url=url, org="acme", token=TOKEN, impact_tags=("workspace_id", "tenant_id"),
                         label_tags=("release_stage",), max_issues=200,
                         projects_refresh=0, **settings)  # refresh every poll: projects are fuzzed too

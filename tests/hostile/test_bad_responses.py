@@ -14,10 +14,12 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from badservers import Reply, json_reply
+from badservers import Reply, ScriptedServer, json_reply
 from payloads import ISO, endpoint_pages
 from pipeline import Pipeline, check_exposition
-from sentry_exporter.sentry.errors import MalformedResponse
+from sentry_exporter.sentry.client import SentryClient
+from sentry_exporter.sentry.errors import MalformedResponse, SentryError
+from sentry_exporter.sentry.flavor import ServerKind, detect
 from tools import require_tool
 
 VALID = {
@@ -94,3 +96,39 @@ def _items(endpoint: str, pages) -> list:
     if isinstance(data, dict):
         data = data.get({"stats_v2": "groups", "events": "data", "sessions": "groups"}.get(endpoint, ""))
     return data if isinstance(data, list) else []
+
+
+@pytest.mark.parametrize("reply, kind", [
+    # Sentry: src/sentry/web/urls.py redirects ^api/[^0]+/?$ to its API settings page
+    (Reply(302, b"", {"Location": "/settings/account/api/"}), "sentry"),
+    (Reply(404, b"<html>Not Found</html>", {"Content-Type": "text/html"}), "sentry"),  # a proxy's page
+    (Reply(200, b"<html>app</html>", {"Content-Type": "text/html"}), "sentry"),       # a catch-all page
+    (json_reply({"version": "0"}), "sentry"),
+    (json_reply({"iPaidForGlitchTip": False, "version": "5.2.0"}), "glitchtip"),      # get_settings
+])
+def test_the_kind_probe_reads_any_answer_but_glitchtips_settings_as_sentry(reply, kind):
+    server = ScriptedServer(lambda endpoint, params: reply)
+    client = SentryClient(server.url, "t0ken", max_attempts=1)
+    try:
+        assert detect(client).name == kind
+        assert client.stats.copy()[1] == {}  # an answer that is not GlitchTip's is no malformed response
+    finally:
+        client.close()
+        server.stop()
+
+
+def test_no_answer_to_the_kind_probe_leaves_the_kind_unknown_for_the_next_poll():
+    answers = [Reply(503, b"busy"), json_reply({"iPaidForGlitchTip": True, "version": "5.2.0"})]
+    server = ScriptedServer(lambda endpoint, params: answers[0])
+    client = SentryClient(server.url, "t0ken", max_attempts=1)
+    try:
+        kind = ServerKind(client)
+        with pytest.raises(SentryError):
+            kind.get()
+        assert kind.flavor is None
+        answers.pop(0)
+        assert kind.get().name == "glitchtip" and kind.get().name == "glitchtip"
+        assert len(server.seen) == 2  # asked again after no answer, then kept
+    finally:
+        client.close()
+        server.stop()

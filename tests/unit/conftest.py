@@ -36,17 +36,28 @@ def simulators() -> list:
 
 
 @pytest.fixture
-def exporter(org, clock, behaviour, simulators):
+def flavor() -> str:
+    """The server the exporter is told it reads (SENTRY_FLAVOR); a test parametrizes it to run against
+    both. Detection itself has its own tests (test_flavor.py)."""
+    return "sentry"
+
+
+@pytest.fixture
+def exporter(org, clock, behaviour, simulators, flavor):
     """Make an Exporter against the simulated org; simulator, client and pollers share the fake clock.
     `make.server` is the simulator of the exporter made last (its faults, its request log)."""
-    made, switches = [], behaviour
+    made, switches, flavored = [], behaviour, flavor
 
-    def make(behaviour: Behaviour | None = None, **settings) -> Exporter:
-        """`behaviour`: this simulator's switches, else the `behaviour` fixture's."""
+    def make(behaviour: Behaviour | None = None, flavor: str | None = None, **settings) -> Exporter:
+        """`behaviour`: this simulator's switches, else the `behaviour` fixture's; `flavor`: the server
+        kind the simulator answers as ("sentry" or "glitchtip"), else the `flavor` fixture's. The
+        exporter is told it (SENTRY_FLAVOR) unless `settings` says otherwise (flavor=None: detected)."""
+        flavor = flavor or flavored
         server = make.server = SimulatorServer(org, port=0, token=TOKEN, clock=clock,
-                                               behaviour=behaviour or switches)
+                                               behaviour=behaviour or switches, flavor=flavor)
         server.start()
-        config = Config(sentry_url=server.url, org=org.slug, token=TOKEN, **{"releases_per_project": 0, **settings})
+        config = Config(sentry_url=server.url, org=org.slug, token=TOKEN,
+                        **{"releases_per_project": 0, "flavor": flavor, **settings})
         client = SentryClient(server.url, TOKEN, requests_per_second=1000, max_attempts=1)
         made.append((server, client))
         simulators.append(server)

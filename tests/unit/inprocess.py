@@ -3,8 +3,16 @@ directory's conftest was imported first when several test directories run togeth
 
 from __future__ import annotations
 
+import pytest
+
 from sentry_exporter.app import Exporter
 from sentry_simulator import Org
+
+# The exporter test layer runs against both server kinds wherever the behaviour applies: a test marked
+# so gets the `flavor` fixture (tests/unit/conftest.py) as each, simulator and SENTRY_FLAVOR alike.
+BOTH_FLAVORS = pytest.mark.parametrize("flavor", ["sentry", "glitchtip"])
+# Issues by id: Sentry's group= (organization_group_index.py), GlitchTip's id= (IssueFilters.id__in).
+LOOKUP = {"sentry": "group", "glitchtip": "id"}
 
 
 def run(exporter: Exporter, poller: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from inprocess import run, sample
+from inprocess import BOTH_FLAVORS, run, sample
 
 ENVIRONMENTS = ("production", "staging")
 
@@ -13,6 +13,7 @@ def events(e, environment: str) -> float | None:
     return sample(e, "sentry_issue_events_total", project="api", level="error", environment=environment)
 
 
+@BOTH_FLAVORS
 def test_events_only_in_staging_grow_staging_only(exporter, org, clock):
     both = org.create_issue("api", substatus="ongoing")  # listed in both environments
     org.record_events(both.id, 3, at=clock() - 600, environment="production")
@@ -31,6 +32,7 @@ def test_events_only_in_staging_grow_staging_only(exporter, org, clock):
     assert (events(e, "production"), events(e, "staging")) == (4, 5)  # each event once, where it happened
 
 
+@BOTH_FLAVORS
 def test_late_events_count_once_within_the_horizon(exporter, org, clock):
     issue = org.create_issue("api", substatus="ongoing")
     org.record_events(issue.id, 1, at=clock() - 600, environment="production")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from inprocess import run, sample
+from inprocess import BOTH_FLAVORS, run, sample
 
 from sentry_simulator import Assignee
 
@@ -42,9 +42,14 @@ def counts(e) -> Counter:
     return got
 
 
-def truth(org, clock) -> Counter:
+def truth(org, clock, flavor: str = "sentry") -> Counter:
+    """The simulator's truth, labelled as the exporter can know it: GlitchTip's issues have no substatus,
+    priority or assignee (IssueSchema), so those labels are empty there, which Prometheus reads as absent."""
     raw = org.truth_unresolved(PERIOD, clock(), assignee_label=label_of)
-    return Counter({(p, lvl, sub or "none", pri or "none", a): n for (p, lvl, sub, pri, a), n in raw.items()})
+    known = Counter()
+    for (p, lvl, sub, pri, a), n in raw.items():
+        known[(p, lvl, sub or "none", pri or "none", a) if flavor == "sentry" else (p, lvl, "", "", "")] += n
+    return known
 
 
 def transitions(e, transition: str) -> float:
@@ -65,11 +70,12 @@ def reconcile(e) -> None:
     assert e.run_reconciliation()
 
 
-def test_counts_equal_the_truth_after_a_reconciliation(exporter, org, clock):
+@BOTH_FLAVORS
+def test_counts_equal_the_truth_after_a_reconciliation(exporter, org, clock, flavor):
     issues = populate(org, clock)
     e = exporter(**INCREMENTAL)
     run(e, "issues")  # the start is a full reconciliation
-    assert counts(e) == truth(org, clock)
+    assert counts(e) == truth(org, clock, flavor)
     assert sample(e, "sentry_issues_reconciled_timestamp_seconds") == clock()
     clock.advance(60)
     org.set_status(issues[0].id, "resolved")
@@ -83,11 +89,12 @@ def test_counts_equal_the_truth_after_a_reconciliation(exporter, org, clock):
     started = clock()
     reconcile(e)
     run(e, "issues")
-    assert counts(e) == truth(org, clock)
+    assert counts(e) == truth(org, clock, flavor)
     assert sample(e, "sentry_issues_reconciled_timestamp_seconds") == started
 
 
-def test_events_new_issues_and_regressions_reach_the_next_pass(exporter, org, clock, simulators):
+@BOTH_FLAVORS
+def test_events_new_issues_and_regressions_reach_the_next_pass(exporter, org, clock, simulators, flavor):
     issues = populate(org, clock)
     resolved = issues[10]
     e = exporter(**INCREMENTAL)
@@ -104,11 +111,12 @@ def test_events_new_issues_and_regressions_reach_the_next_pass(exporter, org, cl
     run(e, "issues")
     assert issue_calls(simulators[0]) - before == 1  # one page, not the three of a full listing
     assert transitions(e, "new") == 1
-    assert transitions(e, "regressed") == 1
+    assert transitions(e, "regressed") == (1 if flavor == "sentry" else 0)  # GlitchTip has no substatus
     assert events_total(e) == 7 + 2 + 4
-    assert counts(e) == truth(org, clock)
+    assert counts(e) == truth(org, clock, flavor)
 
 
+@BOTH_FLAVORS
 def test_a_resolution_is_seen_by_the_next_reconciliation_not_before(exporter, org, clock):
     issues = populate(org, clock, 50)
     e = exporter(**INCREMENTAL)
@@ -139,6 +147,7 @@ def test_a_cut_reconciliation_changes_no_count(exporter, org, clock, behaviour):
     assert sample(e, "sentry_issues_truncated", query="default") == 1
 
 
+@BOTH_FLAVORS
 def test_a_restart_double_counts_nothing(exporter, org, clock):
     issues = populate(org, clock, 50)
     first = exporter(**INCREMENTAL)
@@ -157,7 +166,9 @@ def test_a_restart_double_counts_nothing(exporter, org, clock):
     assert events_total(second) == 3
 
 
-def test_a_reconciliation_overlapping_passes_neither_loses_nor_double_counts(exporter, org, clock, simulators):
+@BOTH_FLAVORS
+def test_a_reconciliation_overlapping_passes_neither_loses_nor_double_counts(exporter, org, clock, simulators,
+                                                                              flavor):
     issues = populate(org, clock, 300)
     e = exporter(**INCREMENTAL)
     run(e, "issues")
@@ -175,7 +186,7 @@ def test_a_reconciliation_overlapping_passes_neither_loses_nor_double_counts(exp
     clock.advance(30)
     run(e, "issues")
     assert events_total(e) == added
-    assert counts(e) == truth(org, clock)
+    assert counts(e) == truth(org, clock, flavor)
 
 
 def test_news_reaches_metrics_a_page_at_a_time_before_the_pass_ends(exporter, org, clock):
@@ -199,7 +210,8 @@ def test_news_reaches_metrics_a_page_at_a_time_before_the_pass_ends(exporter, or
     assert transitions(e, "new") == 1  # shown when its page came, though the pass then failed
 
 
-def test_a_cheap_full_listing_runs_every_poll_so_resolutions_show_at_the_next(exporter, org, clock):
+@BOTH_FLAVORS
+def test_a_cheap_full_listing_runs_every_poll_so_resolutions_show_at_the_next(exporter, org, clock, flavor):
     """Issue 21, point 8: 300 issues are three pages; the default reconciles them every poll."""
     issues = populate(org, clock, 300)
     e = exporter()
@@ -209,7 +221,7 @@ def test_a_cheap_full_listing_runs_every_poll_so_resolutions_show_at_the_next(ex
     clock.advance(60)
     run(e, "issues")
     assert transitions(e, "left") == 7
-    assert counts(e) == truth(org, clock)
+    assert counts(e) == truth(org, clock, flavor)
 
 
 def test_a_dear_full_listing_runs_as_often_as_its_page_budget_pays_for(exporter, org, clock):

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from inprocess import run, sample
+from inprocess import BOTH_FLAVORS, run, sample
 
 HOUR = 3600.0
 ACCEPTED = {"project": "api", "category": "error", "outcome": "accepted"}
 
 
 def stats_calls(exporter) -> int:
-    return exporter.client.stats.copy()[0].get(("stats_v2", "200"), 0)
+    """stats_v2 queries, in Sentry's unit: GlitchTip needs one per category, error and transaction
+    (apps/stats/schema.py StatsV2Schema.category), for the one project here."""
+    per_range = 2 if exporter.config.flavor == "glitchtip" else 1
+    return exporter.client.stats.copy()[0].get(("stats_v2", "200"), 0) / per_range
 
 
 def epoch(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
 
 
+@BOTH_FLAVORS
 def test_an_hour_leaving_the_open_window_is_frozen_once_and_counted_once(exporter, org, clock):
     noon = clock()
     for at, quantity in ((noon - 8 * HOUR, 10), (noon - 6.5 * HOUR, 7), (noon - 600, 3)):
@@ -38,6 +42,7 @@ def test_an_hour_leaving_the_open_window_is_frozen_once_and_counted_once(exporte
     assert (sample(e, "sentry_events_total", **ACCEPTED), stats_calls(e)) == (25, 6)
 
 
+@BOTH_FLAVORS
 def test_the_counter_restarts_with_the_billing_period(exporter, org, clock):
     org.record_outcome("1", "error", "accepted", 4, at=epoch("2026-03-09T20:00:00"))
     org.record_outcome("1", "error", "accepted", 6, at=epoch("2026-03-10T00:00:30"))

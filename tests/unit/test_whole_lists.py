@@ -5,7 +5,7 @@ project, not only the token user's teams. Each test fails on 4be998c."""
 from __future__ import annotations
 
 import pytest
-from inprocess import MONITORING_EVERY_MINUTE, run, sample, two_team_org
+from inprocess import BOTH_FLAVORS, MONITORING_EVERY_MINUTE, run, sample, two_team_org
 
 from sentry_simulator import Org
 
@@ -47,6 +47,7 @@ def test_uptime_outcomes_and_latest_checks_past_one_page(exporter, org, clock):
                       outcome="failure") for m in monitors) == 120
 
 
+@BOTH_FLAVORS
 def test_a_project_releasing_from_ci_hides_no_other_project(exporter, org, clock):
     org.create_release("web@1.0.0", ["web"], created=clock() - 2 * HOUR)
     org.create_release("web@1.1.0", ["web"], created=clock() - 90 * MINUTE)
@@ -60,6 +61,7 @@ def test_a_project_releasing_from_ci_hides_no_other_project(exporter, org, clock
     assert sample(e, "sentry_release_info", project="api", release="api@1.0.116", latest="false") is None
 
 
+@BOTH_FLAVORS
 def test_releases_cost_one_call_when_the_newest_page_covers_every_project(exporter, org, clock):
     for n in range(5):
         org.create_release(f"api@{n}", ["api"], created=clock() - HOUR + n)
@@ -105,6 +107,7 @@ def test_more_than_a_page_of_check_ins_between_two_reads_are_all_counted(exporte
                   status="ok") == 150
 
 
+@BOTH_FLAVORS
 def test_stats_cover_every_project_not_only_the_token_users_teams(exporter, org, clock):
     """Without `project`, Sentry counts only the projects of the user's teams (CONTRACT §0.15)."""
     org.set_member_teams({"team-a"})

@@ -14,6 +14,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from ..config import Config
 from ..sentry.client import ApiStats
+from ..sentry.flavor import ServerKind
 from ..snapshot import SnapshotStore
 from . import api, exporter, guard, impact, issues, monitors, releases, stats, uptime, uptime_results
 from .family import labelled
@@ -23,8 +24,9 @@ PARTS = (exporter, issues, stats, impact, releases, monitors, uptime, uptime_res
 
 class SentryCollector(Collector):
     def __init__(self, store: SnapshotStore, api_stats: ApiStats, pacer_windows: Callable[[], Mapping],
-                 config: Config):
+                 config: Config, kind: ServerKind | None = None):
         self._store, self._api, self._windows, self._config = store, api_stats, pacer_windows, config
+        self._kind = kind
 
     def describe(self) -> list[Metric]:
         return []  # registering must not trigger a collect()
@@ -34,6 +36,8 @@ class SentryCollector(Collector):
         for part in PARTS:
             yield from part.families(snapshot, self._config)
         yield from api.families(self._api, self._windows)
+        if self._kind is not None:
+            yield from exporter.server_info(self._kind)
         yield guard.family(snapshot.results)
 
 

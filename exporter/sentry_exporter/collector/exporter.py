@@ -8,6 +8,7 @@ from prometheus_client.core import CounterMetricFamily, Exemplar, GaugeMetricFam
 
 from .. import __version__
 from ..config import Config
+from ..sentry.flavor import ServerKind
 from ..snapshot import Snapshot
 from .family import gauge
 
@@ -60,3 +61,14 @@ def families(snapshot: Snapshot, config: Config) -> Iterator[Metric]:
         if state.last_success is not None:
             last.add_metric([name], state.last_success)
     yield from (success, unsupported, interval, last, duration, polls)
+
+
+def server_info(kind: ServerKind) -> Iterator[Metric]:
+    """Which server the exporter reads, once it knows (docs/glitchtip.md)."""
+    if kind.flavor is None:
+        return
+    family = GaugeMetricFamily("sentry_server_info", "The server the exporter reads: flavor is sentry or glitchtip; "
+                               "source says whether SENTRY_FLAVOR set it or it was detected. Always 1.",
+                               labels=["flavor", "source"])
+    family.add_metric([kind.flavor.name, kind.source], 1)
+    yield family

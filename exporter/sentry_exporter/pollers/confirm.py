@@ -1,9 +1,9 @@
 """Before an issue missing from a full listing counts as `left`, ask Sentry for it by id (CONTRACT.md §0.7).
 
 A large search can end early and still say results="false" (§0.6), so a missing issue proves nothing.
-`GET organizations/{org}/issues/?group=ID…` answers exactly those issues in their current status,
-whatever the query (`organization_group_index.py`: "If group ids specified, just ignore any query
-components"; it filters on `project_id__in=project_ids` and raises PermissionDenied, a 403, when a
+`GET organizations/{org}/issues/?group=ID…` (GlitchTip: `id=ID…`, flavor.py) answers exactly those
+issues in their current status, whatever the query (`organization_group_index.py`: "If group ids
+specified, just ignore any query components"; it filters on `project_id__in=project_ids` and raises PermissionDenied, a 403, when a
 group is in a project the token cannot see). The rules, per missing issue:
 
 - absent from the answer (merged or deleted), or in a project the token cannot see: left;
@@ -24,7 +24,8 @@ from typing import Any, Callable
 
 from ..sentry.client import SentryClient
 from ..sentry.errors import AuthError, MalformedResponse
-from .issue import Issue, parse_issue
+from ..sentry.flavor import Flavor
+from .issue import READERS, Issue
 
 BATCH = 100  # ids per call: the listing's own page size, which keeps the request line short
 
@@ -45,28 +46,29 @@ class Confirmation:
 
 
 def confirm(client: SentryClient, org: str, ids: list[str], params: list[tuple[str, str]],
-            window_start: float, result: Confirmation, clock: Callable[[], float]) -> None:
+            window_start: float, result: Confirmation, clock: Callable[[], float], flavor: Flavor) -> None:
     """Look up the missing `ids` (≤ BATCH a call) with the listing's project, environment and window
     `params`, into `result`. Stops at the first batch that shows the listing was cut."""
     for offset in range(0, len(ids), BATCH):
         if result.cut:
             break
-        _lookup(client, org, ids[offset:offset + BATCH], params, window_start, result, clock)
+        _lookup(client, org, ids[offset:offset + BATCH], params, window_start, result, clock, flavor)
 
 
 def _lookup(client: SentryClient, org: str, ids: list[str], params: list[tuple[str, str]], window_start: float,
-            result: Confirmation, clock: Callable[[], float]) -> None:
+            result: Confirmation, clock: Callable[[], float], flavor: Flavor) -> None:
     result.asked.update(dict.fromkeys(ids, clock()))
     try:
-        answer = client.get_json("issues", f"organizations/{org}/issues/", params + [("group", i) for i in ids])
+        answer = client.get_json("issues", f"organizations/{org}/issues/",
+                                 params + [(flavor.lookup_param, i) for i in ids])
     except AuthError as e:
         if e.status != 403:
             raise
         if len(ids) > 1:  # one of them is in a project the token cannot see: find which, by halves
             half = len(ids) // 2
-            _lookup(client, org, ids[:half], params, window_start, result, clock)
+            _lookup(client, org, ids[:half], params, window_start, result, clock, flavor)
             if not result.cut:
-                _lookup(client, org, ids[half:], params, window_start, result, clock)
+                _lookup(client, org, ids[half:], params, window_start, result, clock, flavor)
         else:
             result.left.update(ids)  # not ours to see any more: gone from every listing we can make
         return
@@ -75,7 +77,7 @@ def _lookup(client: SentryClient, org: str, ids: list[str], params: list[tuple[s
         raise MalformedResponse("issues", f"expected a list of issues by id, got {type(answer).__name__}")
     found: dict[str, tuple[Issue, Any]] = {}
     for raw in answer:
-        issue, clean = parse_issue(raw)
+        issue, clean = READERS[flavor.name](raw)
         if not clean:
             client.stats.count_malformed("issues")
         if issue is not None and issue.id in ids:

@@ -15,6 +15,7 @@ from typing import Any, Iterator
 from ..directory import ProjectDirectory, ProjectScopes
 from ..sentry.client import SentryClient
 from ..sentry.errors import ContractError, NotFound
+from ..sentry.flavor import ServerKind
 from . import Unsupported
 
 ERRORS_ONLY = "!event.type:transaction"  # dataset=errors, said in the query of the default dataset
@@ -23,9 +24,10 @@ Row = dict[str, Any]
 
 
 class Discover:
-    def __init__(self, client: SentryClient, org: str, directory: ProjectDirectory, filtered: bool):
+    def __init__(self, client: SentryClient, org: str, directory: ProjectDirectory, filtered: bool,
+                 kind: ServerKind):
         self._client, self._org = client, org
-        self.scopes = ProjectScopes(directory, filtered, "Discover")
+        self.scopes = ProjectScopes(directory, filtered, "Discover", kind)
         self._errors_dataset = True  # cleared once Sentry refuses dataset=errors (older self-hosted)
 
     def pages(self, params: list[tuple[str, str]], query: str, max_pages: int = 1000) -> Iterator[list[Row]]:
@@ -46,7 +48,8 @@ class Discover:
             except NotFound as e:
                 if e.bare:
                     raise Unsupported("discover_unavailable", "Discover (organizations/{org}/events/) answered a "
-                                      "bare 404: the plan has neither discover-basic nor performance-view") from None
+                                      "404 without JSON: the plan has neither discover-basic nor performance-view, "
+                                      "or the server has no Discover at all (GlitchTip)") from None
                 raise
             except ContractError as e:
                 if refused is not None and e.detail == refused.detail:

@@ -31,6 +31,7 @@ from ..config import ImpactThreshold, label_name
 from ..directory import ProjectDirectory, Scope
 from ..parsing import count, label
 from ..sentry.client import SentryClient
+from ..sentry.flavor import ServerKind
 from .discover import Discover, Row
 
 log = logging.getLogger(__name__)
@@ -67,11 +68,11 @@ class ImpactPoller:
 
     def __init__(self, client: SentryClient, org: str, directory: ProjectDirectory, filter_projects: bool,
                  impact_tags: tuple[str, ...], label_tags: tuple[str, ...],
-                 thresholds: tuple[ImpactThreshold, ...], max_series: int):
+                 thresholds: tuple[ImpactThreshold, ...], max_series: int, kind: ServerKind):
         self._client, self._label_tags, self._max_series = client, label_tags, max_series
         self._tier = label_tags[0] if label_tags else None
         self._floors = floors(impact_tags, thresholds, self._tier is not None)
-        self._discover = Discover(client, org, directory, filter_projects)
+        self._discover = Discover(client, org, directory, filter_projects, kind)
         self._cut: set[str] = set()  # impact tags whose cut was logged, until it heals
 
     def poll(self) -> ImpactResult:

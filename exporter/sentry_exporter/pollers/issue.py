@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Callable
 
 from ..parsing import count, label, parse_time
 
@@ -22,8 +22,8 @@ class Issue:
     priority: str
     assignee: str
     permalink: str
-    events: int          # in the query window
-    users: int           # in the query window
+    events: int | None   # in the query window; None where the server does not say (GlitchTip)
+    users: int | None    # in the query window; None where the server does not say (GlitchTip)
     lifetime_events: int
     first_seen: float | None   # lifetime: the top-level firstSeen is clipped to the window
     last_seen: float | None
@@ -31,6 +31,11 @@ class Issue:
     # src/sentry/api/serializers/models/group.py): error, performance, cron, uptime, feedback, … Absent
     # before Sentry had other categories, so absent is "error".
     category: str = "error"
+
+    @property
+    def ranked_events(self) -> int:
+        """What the top N ranks by: the window's events, else the lifetime's."""
+        return self.events if self.events is not None else self.lifetime_events
 
     @property
     def is_error(self) -> bool:
@@ -97,3 +102,19 @@ def window_seconds(period: str) -> float:
 def seen_at(issue: Issue) -> float:
     """When the issue was last seen; never, for ordering, when Sentry did not say."""
     return issue.last_seen if issue.last_seen is not None else float("-inf")
+
+
+def parse_glitchtip_issue(raw: Any) -> tuple[Issue | None, bool]:
+    """A GlitchTip issue (`apps/issue_events/schema.py` IssueSchema): `count` is the lifetime total
+    whatever the window or environment, `userCount` a constant 0 (`user_count: int | None = 0`), and
+    there is no lifetime, substatus, priority or assignee. Unknown values stay unknown: no window events
+    or users (absent series), and empty substatus, priority and assignee labels, which Prometheus
+    treats as absent."""
+    issue, clean = parse_issue(raw)
+    if issue is None:
+        return None, clean
+    return replace(issue, events=None, users=None, substatus="", priority="", assignee=""), clean
+
+
+READERS: dict[str, Callable[[Any], tuple[Issue | None, bool]]] = {"sentry": parse_issue,
+                                                                   "glitchtip": parse_glitchtip_issue}

@@ -37,16 +37,17 @@ from ..config import Config
 from ..directory import ProjectDirectory, ProjectScopes, Scope
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse, NotFound, SentryError
+from ..sentry.flavor import ServerKind
 from .confirm import Confirmation, confirm
-from .environment_events import EnvironmentEvents
-from .issue import Issue, parse_issue, seen_at, window_seconds
+from .environment_events import EnvironmentEvents, IssueTagEvents
+from .issue import READERS, Issue, seen_at, window_seconds
 from .issue_state import TRANSITIONS, IssueState
 
 log = logging.getLogger(__name__)
 
 UNRESOLVED = "is:unresolved"
 T = TypeVar("T")
-_RANK = attrgetter("events", "id")  # the top N: most events, ties by id
+_RANK = attrgetter("ranked_events", "id")  # the top N: most events, ties by id
 DAY = 86400.0
 LEVELS = ("fatal", "error", "warning", "info", "debug")  # src/sentry/constants.py LOG_LEVELS, but NOTSET's "sample"
 __all__ = ["Issue", "IssuesPoller", "IssuesResult"]
@@ -70,14 +71,16 @@ class IssuesResult:
 class IssuesPoller:
     name = "issues"
 
-    def __init__(self, client: SentryClient, config: Config, directory: ProjectDirectory,
+    def __init__(self, client: SentryClient, config: Config, directory: ProjectDirectory, kind: ServerKind,
                  clock: Callable[[], float] = time.time):
-        self._client, self._config, self._clock = client, config, clock
+        self._client, self._config, self._clock, self._kind = client, config, clock, kind
         self._state = IssueState(count_lifetime_events=not config.environments)
         self._period = window_seconds(config.issues_period)
-        self._scopes = ProjectScopes(directory, bool(config.projects), "issues")
-        self._environment_events = EnvironmentEvents(client, config.org, directory, bool(config.projects)) \
-            if config.environments else None
+        self._scopes = ProjectScopes(directory, bool(config.projects), "issues", kind)
+        # Per-environment event counts: from Discover, or GlitchTip's per-issue environment tags.
+        self._environment_events = {
+            "sentry": EnvironmentEvents(client, config.org, directory, bool(config.projects), kind),
+            "glitchtip": IssueTagEvents(client)} if config.environments else None
         self._reconciling = threading.Lock()  # one reconciliation at a time
         self._unknown_environments: set[str] = set()  # named in SENTRY_ENVIRONMENTS, not known to Sentry yet
         self._listing_pages: int | None = None  # pages of the latest complete reconciliation: its cost
@@ -95,7 +98,9 @@ class IssuesPoller:
         events = None
         if self._environment_events:
             known = tuple(e for e in self._config.environments if e not in self._unknown_environments)
-            events = self._environment_events.totals(started, known)
+            with self._state.lock:
+                issues = list({k.issue.id: k.issue for k in self._state.kept.values()}.values())
+            events = self._environment_events[self._kind.get().name].totals(started, known, issues)
         result = self._result(started, events)
         self._exposed |= result.transitions.keys() | result.events_total.keys()
         return result
@@ -144,7 +149,7 @@ class IssuesPoller:
             query_counts: Counter[tuple[str, str]] = Counter()
             for named in self._config.queries:
                 seen: dict[str, Issue] = {}
-                truncated[named.name] = self._list_all(self._params(named.query, "new", None), seen)
+                truncated[named.name] = self._list_all(self._params(named.query, False, None), seen)
                 query_counts.update((named.name, issue.project) for issue in seen.values())
             with self._state.lock:
                 state = self._state
@@ -159,7 +164,7 @@ class IssuesPoller:
         """One environment's full listing merged into the state; True when it is known to be short."""
         state = self._state
         seen: dict[str, Issue] = {}
-        if self._list_all(self._params(UNRESOLVED, "new", environment), seen, True, environment):
+        if self._list_all(self._params(UNRESOLVED, False, environment), seen, True, environment):
             return True  # the cap: what it did not reach is unknown, so nothing leaves
         with state.lock:  # missing: known, not listed, and not seen by any pass since this one started
             missing = {key[0]: kept.issue.project for key, kept in state.kept.items()
@@ -186,14 +191,14 @@ class IssuesPoller:
         """Look the missing issues (id -> project slug) up by id, in the listing's scopes. One whose
         project is in none of them any more is gone from every listing the exporter can make: left."""
         found = Confirmation(started)
-        lookup = [p for p in self._params(UNRESOLVED, "new", environment) if p[0] != "query"]
+        lookup = [p for p in self._params(UNRESOLVED, False, environment) if p[0] != "query"]
         asked: set[str] = set()
 
         def look(scope: Scope) -> None:
             ids = [issue_id for issue_id, project in missing.items() if scope.covers(project)]
             asked.update(ids)
             confirm(self._client, self._config.org, ids, lookup + scope.params(), started - self._period, found,
-                    self._clock)
+                    self._clock, self._kind.get())
 
         self._scopes.each(look)
         found.left.update(missing.keys() - asked)
@@ -237,7 +242,7 @@ class IssuesPoller:
 
         def recent(scope: Scope, environment: str | None) -> None:
             listed = 0
-            for observed, issues, _ in self._pages(self._params(UNRESOLVED, "date", environment) + scope.params()):
+            for observed, issues, _ in self._pages(self._params(UNRESOLVED, True, environment) + scope.params()):
                 with state.lock:
                     state.merge(issues, environment, observed)
                 listed += len(issues)
@@ -280,10 +285,13 @@ class IssuesPoller:
             raise SentryError("issues", f"Sentry answered 404 for every environment in SENTRY_ENVIRONMENTS "
                                         f"({', '.join(self._config.environments)}): check SENTRY_ORG and the names", 404)
 
-    def _params(self, query: str, sort: str, environment: str | None) -> list[tuple[str, str]]:
-        """A listing's parameters but its projects, which the scope adds."""
-        # sort=new pages by first seen, which never changes, so an issue getting events while a full
-        # listing pages cannot jump pages; groupStatsPeriod= drops the unused sparkline.
+    def _params(self, query: str, by_last_seen: bool, environment: str | None) -> list[tuple[str, str]]:
+        """A listing's parameters but its projects, which the scope adds: newest last seen first, or
+        newest first seen first."""
+        # By first seen, which never changes, an issue getting events while a full listing pages cannot
+        # jump pages; groupStatsPeriod= drops the unused sparkline.
+        flavor = self._kind.get()
+        sort = flavor.sort_last_seen if by_last_seen else flavor.sort_first_seen
         params = [("query", query), ("statsPeriod", self._config.issues_period), ("limit", "100"),
                   ("sort", sort), ("groupStatsPeriod", "")]
         return params + ([("environment", environment)] if environment else [])
@@ -292,17 +300,21 @@ class IssuesPoller:
         """(when fetched, its usable issues, whether another page follows) for each page of a listing."""
         max_pages = self._config.max_issues // 100 * 2 + 10  # the cap twice over (pages may overlap or hold junk)
         items = usable = 0
+        read = READERS[self._kind.get().name]
         for page, has_next in self._client.pages("issues", f"organizations/{self._config.org}/issues/", params,
                                                  max_pages):
             observed = self._clock()
-            issues = []
+            parsed = []
             for raw in page:
-                issue, clean = parse_issue(raw)
+                issue, clean = read(raw)
                 if not clean:  # counted, and used when usable: a bad userCount must not drop the issue
                     self._client.stats.count_malformed("issues")
                 if issue is not None:
-                    issues.append(issue)
-            items, usable = items + len(page), usable + len(issues)
+                    parsed.append(issue)
+            items, usable = items + len(page), usable + len(parsed)
+            # Issues last seen before the window are not in it: Sentry's search leaves them out, GlitchTip
+            # has no window (statsPeriod is not among its IssueFilters) and lists every unresolved issue.
+            issues = [i for i in parsed if i.last_seen is None or i.last_seen >= observed - self._period]
             if items and not usable:
                 raise MalformedResponse("issues", f"every one of the {items} issues listed was malformed")
             yield observed, issues, has_next
@@ -376,5 +388,10 @@ def _listing_name(environment: str | None) -> str:
 def _merge(before: Issue | None, issue: Issue) -> Issue:
     if before is None:
         return issue
-    return replace(before, events=before.events + issue.events, users=before.users + issue.users,
-                   lifetime_events=before.lifetime_events + issue.lifetime_events)
+    # Window counts are per environment in Sentry; a lifetime count is the issue's total in every listing.
+    return replace(before, events=_add(before.events, issue.events), users=_add(before.users, issue.users),
+                   lifetime_events=max(before.lifetime_events, issue.lifetime_events))
+
+
+def _add(a: int | None, b: int | None) -> int | None:
+    return None if a is None and b is None else (a or 0) + (b or 0)

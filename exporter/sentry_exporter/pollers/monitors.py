@@ -17,6 +17,12 @@ The counters follow the lifecycle counters' rule: the first run records the newe
 ids of each monitor and counts none; after that a check-in is counted once per status it is seen with,
 by its id (`in_progress` when it starts, then its final status). A monitor first read after the first
 run (new, or deferred by the cap) counts its check-ins made since the previous run.
+
+GlitchTip's `organizations/{org}/monitors/` are its own monitors (glitchtip_monitors.py). A Heartbeat
+monitor means what a cron monitor does, so it is read as one, named by its name (GlitchTip has no
+slug), in one environment: `ok` while its latest check is up, `error` when down, `active` before
+its first check. Its check-ins are its checks, `ok` or `missed`, one call per heartbeat monitor a
+run; it has no durations and no next check-in (absent). The other kinds are uptime.py's.
 """
 
 from __future__ import annotations
@@ -27,7 +33,9 @@ from typing import Any
 
 from ..parsing import count, iso_time, label
 from ..sentry.client import SentryClient
-from ..sentry.errors import SentryError
+from ..sentry.errors import MalformedResponse, SentryError
+from ..sentry.flavor import ServerKind
+from . import glitchtip_monitors as glitchtip
 from . import unsupported_endpoint
 from ..parsing import parse_time
 
@@ -35,6 +43,8 @@ from ..parsing import parse_time
 CHECKIN_STATUSES = ("ok", "error", "in_progress", "missed", "timeout", "unknown")
 # MonitorStatus.as_choices(): what a listed environment can be (deletions are not listed)
 ENVIRONMENT_STATUSES = ("active", "ok", "error", "disabled")
+# GlitchTip's heartbeat checks: a check-in that came, or one that did not (glitchtip_monitors.py)
+GLITCHTIP_STATUSES = ("ok", "missed")
 PAGE = 100
 BASELINE = 100    # check-ins whose ids the first read of a monitor records; it counts none
 OVERLAP = 300.0   # seconds a window reaches back before the previous read: clock skew, late writes
@@ -86,12 +96,37 @@ class _Counting:
 class MonitorsPoller:
     name = "monitors"
 
-    def __init__(self, client: SentryClient, org: str, project_ids, max_checkin_calls: int, clock):
+    def __init__(self, client: SentryClient, org: str, project_ids, max_checkin_calls: int, clock,
+                 directory, kind: ServerKind):
         self._client, self._org, self._project_ids = client, org, project_ids
         self._max_calls, self._clock = max_checkin_calls, clock
+        self._directory, self._kind = directory, kind
         self._state = _Counting()
+        self._windows = glitchtip.Windows()
 
     def poll(self) -> MonitorsResult:
+        return {"sentry": self._crons, "glitchtip": self._heartbeats}[self._kind.get().name]()
+
+    def _heartbeats(self) -> MonitorsResult:
+        now = self._clock()
+        slugs = {p.id: p.slug for p in self._directory.get()}
+        found = list(glitchtip.heartbeats(glitchtip.monitors(self._client, self._org, slugs)))
+        window, counts = self._windows.read(now), Counter(self._state.counts)
+        monitors = []
+        for monitor in found:
+            for status in GLITCHTIP_STATUSES:  # from 0, so the first increase shows
+                counts[(monitor.project, monitor.name, glitchtip.ENVIRONMENT, status)] += 0
+            for check in glitchtip.checks(self._client, self._org, monitor, *window) if window else ():
+                counts[(monitor.project, monitor.name, glitchtip.ENVIRONMENT, "ok" if check.up else "missed")] += 1
+            status = "active" if monitor.is_up is None else "ok" if monitor.is_up else "error"
+            environment = MonitorEnvironment(glitchtip.ENVIRONMENT, status, False, monitor.last_up, None, None)
+            monitors.append(Monitor(monitor.id, monitor.project, monitor.name, "", (environment,)))
+        listed = {(m.project, m.slug) for m in monitors}
+        self._state.counts = Counter({k: v for k, v in counts.items() if k[:2] in listed})  # deleted: gone
+        self._windows.done(now)
+        return MonitorsResult(tuple(monitors), dict(self._state.counts), {}, 0)
+
+    def _crons(self) -> MonitorsResult:
         now = self._clock()
         listed = self._list()
         state = self._state
@@ -125,6 +160,9 @@ class MonitorsPoller:
                     continue
                 listed.append((monitor, tuple((e.name, e.status, e.last_checkin, e.next_checkin)
                                               for e in monitor.environments)))
+        items = sum(len(page) for page, _more in pages)
+        if items and not listed:  # a poll that learned nothing is not a success (GlitchTip's own monitors)
+            raise MalformedResponse("monitors", f"none of the {items} monitors listed is a cron monitor")
         return listed
 
     @staticmethod
@@ -217,3 +255,4 @@ def _checkin(item: Any) -> tuple[str, str, str, float | None, int | None] | None
     duration = item.get("duration")
     return checkin_id, environment, status, parse_time(item.get("dateCreated")), \
         None if duration is None else count(duration)
+

@@ -22,8 +22,9 @@ from urllib.parse import quote
 
 from ..directory import ProjectDirectory
 from ..parsing import count, label, number
-from ..sentry.client import Listing, SentryClient
+from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse
+from ..sentry.flavor import ServerKind
 from ..parsing import parse_time
 
 
@@ -55,33 +56,36 @@ class ReleasesPoller:
     name = "releases"
 
     def __init__(self, client: SentryClient, org: str, directory: ProjectDirectory, per_project: int,
-                 filter_projects: bool, deploy_calls: int = 0):
-        self._client, self._org, self._directory = client, org, directory
+                 filter_projects: bool, kind: ServerKind, deploy_calls: int = 0):
+        self._client, self._org, self._directory, self._kind = client, org, directory, kind
         self._per_project, self._filter, self._deploy_calls = per_project, filter_projects, deploy_calls
         self._deploys: dict[str, tuple[str, dict[str, float]]] = {}  # release -> (lastDeploy id, env -> finish)
 
     def poll(self) -> ReleasesResult:
         projects = self._directory.get()
-        ids = [p.id for p in projects] if self._filter else ["-1"]
+        ids = [p.id for p in projects] if self._filter else []  # none: every project
         slugs = {p.id: p.slug for p in projects}
         latest: dict[str, list[str]] = {p.slug: [] for p in projects}
         listed: dict[str, dict] = {}
-        scan = self._releases(ids, SCAN)
+        scan = self._client.listing("releases", f"organizations/{self._org}/releases/",
+                                    [("per_page", str(SCAN))] + self._kind.get().all_projects(ids), cap=SCAN)
         self._take(scan.items, latest, listed)
         if scan.cut:
             for project in projects:
                 if len(latest[project.slug]) < self._per_project:
-                    self._take(self._releases([project.id], self._per_project).items, latest, listed)
+                    self._take(self._releases(project.id, project.slug), latest, listed)
         latest = {slug: versions for slug, versions in latest.items() if versions}
         versions = sorted({v for vs in latest.values() for v in vs})
-        health = self._health(ids, versions, slugs) if versions else ()
+        # GlitchTip has no sessions: its releases come without health (flavor.py)
+        health = self._health(ids, versions, slugs) if versions and self._kind.get().sessions else ()
         created = {v: t for v in versions if (t := parse_time(listed[v].get("dateCreated"))) is not None}
         return ReleasesResult({k: tuple(v) for k, v in latest.items()}, health, created, self._deployed(listed))
 
-    def _releases(self, ids: list[str], cap: int) -> Listing:
-        """The newest `cap` releases of the projects `ids`, newest first."""
-        return self._client.listing("releases", f"organizations/{self._org}/releases/",
-                                    [("per_page", str(min(cap, 100)))] + [("project", i) for i in ids], cap=cap)
+    def _releases(self, project_id: str, slug: str) -> list:
+        """The newest releases of one project, newest first."""
+        path, params = self._kind.get().releases_of(self._org, project_id, slug)
+        return self._client.listing("releases", path, [("per_page", str(self._per_project))] + params,
+                                    cap=self._per_project).items
 
     def _take(self, releases: list, latest: dict[str, list[str]], listed: dict[str, dict]) -> None:
         """Each release (newest first) into the newest of each of its projects that still wants one."""
@@ -134,7 +138,7 @@ class ReleasesPoller:
             params = [("field", f) for f in FIELDS] + [
                 ("groupBy", "project"), ("groupBy", "release"), ("groupBy", "environment"),
                 ("statsPeriod", "24h"), ("interval", "1h"), ("includeSeries", "0"), ("per_page", SESSIONS_PER_PAGE),
-                ("query", f"release:[{','.join(batch)}]")] + [("project", i) for i in ids]
+                ("query", f"release:[{','.join(batch)}]")] + self._kind.get().all_projects(ids)
             for groups, _ in self._client.pages("sessions", f"organizations/{self._org}/sessions/", params,
                                                 key="groups"):
                 answered += len(groups)

@@ -19,6 +19,12 @@ relay-server/src/services/outcome: `Outcome::FilteredSampling` has the FILTERED 
 by design, not a loss, so they are counted apart as outcome `filtered_sampling` (Relay's name for them); the
 query groups by reason for that (stats_v2 returns Relay's reason as it is: src/sentry/snuba/outcomes.py,
 ReasonDimension.map_row renames only smart_rate_limit), and every other reason adds up into its outcome.
+
+GlitchTip's stats_v2 (`apps/stats/api.py`, `apps/stats/schema.py`) answers one series summed over the
+projects asked for: `category` (error or transaction) is required and one a query, there is no
+`groupBy` and no outcome but accepted, and its `end` is the asked end plus an hour, truncated (one
+more hour than Sentry's). GlitchTipSeries asks one query per project and category, and sums the
+points of the hours asked for, by the answer's `intervals`.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from ..directory import ProjectDirectory
 from ..parsing import count, iso_time, label, parse_time
 from ..sentry.client import SentryClient
 from ..sentry.errors import MalformedResponse
+from ..sentry.flavor import ServerKind
 
 HOUR = 3600
 OPEN_HOURS = 6  # late outcomes landing more than this many hours after the fact are not counted
@@ -60,7 +67,8 @@ class StatsPoller:
     name = "stats"
 
     def __init__(self, client: SentryClient, org: str, directory: ProjectDirectory, billing_day: int,
-                 filter_projects: bool, clock: Callable[[], float] = time.time):
+                 filter_projects: bool, kind: ServerKind, clock: Callable[[], float] = time.time):
+        self._kind, self._glitchtip = kind, GlitchTipSeries(client, org, directory)
         self._client, self._org, self._directory = client, org, directory
         self._billing_day, self._filter_projects, self._clock = billing_day, filter_projects, clock
         self._period_start: float | None = None
@@ -92,6 +100,8 @@ class StatsPoller:
 
     def _totals(self, start: float, end: float) -> Counter[tuple[str, str, str]]:
         """Outcome totals of the hours in [start, end), per (project id, category, outcome)."""
+        if self._kind.get().name == "glitchtip":
+            return self._glitchtip.totals(start, end)
         if not self._filter_projects and self._chunk is None:
             return self._split(start, end, None)
         ids = [p.id for p in self._directory.get()]
@@ -120,7 +130,7 @@ class StatsPoller:
                   ("end", iso_time(end - 1))]
         # Without `project`, Sentry counts only the projects of the token user's teams; -1 is every project
         # the token can see (CONTRACT §0.15, src/sentry/api/bases/organization.py _get_projects_by_id).
-        params += [("project", p) for p in projects or ("-1",)]
+        params += self._kind.get().all_projects(projects or ())
         body = self._client.get_json("stats_v2", f"organizations/{self._org}/stats_v2/", params)
         groups = body.get("groups") if isinstance(body, dict) else None
         if not isinstance(groups, list):
@@ -163,3 +173,41 @@ def _group(group: Any) -> tuple[tuple[str, str, str] | None, int]:
     if outcome == "filtered" and str(by.get("reason", "")).startswith("Sampled:"):
         outcome = "filtered_sampling"
     return (project, category, outcome), value
+
+
+class GlitchTipSeries:
+    """GlitchTip's stats_v2: one query per project and category, each a series of hourly sums."""
+    CATEGORIES = ("error", "transaction")   # StatsV2Schema.category
+
+    def __init__(self, client: SentryClient, org: str, directory: ProjectDirectory):
+        self._client, self._org, self._directory = client, org, directory
+
+    def totals(self, start: float, end: float) -> Counter[tuple[str, str, str]]:
+        totals: Counter[tuple[str, str, str]] = Counter()
+        for project in self._directory.get():
+            for category in self.CATEGORIES:
+                totals[(project.id, category, "accepted")] += self._sum(project.id, category, start, end)
+        return totals
+
+    def _sum(self, project: str, category: str, start: float, end: float) -> int:
+        params = [("category", category), ("field", "sum(quantity)"), ("interval", "1h"), ("project", project),
+                  ("start", iso_time(start)), ("end", iso_time(end - 1))]
+        body = self._client.get_json("stats_v2", f"organizations/{self._org}/stats_v2/", params)
+        intervals = body.get("intervals") if isinstance(body, dict) else None
+        groups = body.get("groups") if isinstance(body, dict) else None
+        series = groups[0].get("series") if isinstance(groups, list) and len(groups) == 1 \
+            and isinstance(groups[0], dict) and isinstance(groups[0].get("series"), dict) else None
+        points = series.get("sum(quantity)") if series is not None else None
+        if not isinstance(intervals, list) or not isinstance(points, list) or len(points) != len(intervals):
+            self._client.stats.count_malformed("stats_v2")
+            raise MalformedResponse("stats_v2", "expected intervals and one series of as many points")
+        total = 0
+        for at, point in zip(intervals, points):
+            hour = parse_time(at) if isinstance(at, str) else None
+            value = 0 if point is None else count(point)  # an hour without events is null (a LEFT JOIN)
+            if hour is None or value is None:
+                self._client.stats.count_malformed("stats_v2")
+                raise MalformedResponse("stats_v2", f"unreadable point {at!r}: {point!r}")
+            if start <= hour < end:  # its end takes in one hour more than asked
+                total += value
+        return total

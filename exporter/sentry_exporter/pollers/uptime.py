@@ -6,6 +6,10 @@ published schema, so `latestGroup.status == "unresolved"` stands in where it is 
 detector has one while its downtime incident is open, so an open issue is down. Its data source,
 the uptime subscription, gives the URL and the check interval; `config` gives the environment and the
 downtimeThreshold (failed checks in a row before Sentry opens the incident).
+
+GlitchTip has no detectors; its own monitors that check a URL are uptime monitors in the same sense
+(glitchtip_monitors.py): up unless the latest check is down, `interval` seconds apart; no owner and
+no downtime threshold (left out).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Any
 from ..parsing import count, label
 from ..sentry.client import SentryClient
 from ..sentry.errors import SentryError
+from ..sentry.flavor import ServerKind
+from . import glitchtip_monitors as glitchtip
 from . import unsupported_endpoint
 
 UPTIME_TYPE = "uptime_domain_failure"
@@ -42,10 +48,22 @@ class UptimeResult:
 class UptimePoller:
     name = "uptime"
 
-    def __init__(self, client: SentryClient, org: str, directory, project_ids):
+    def __init__(self, client: SentryClient, org: str, directory, project_ids, kind: ServerKind):
         self._client, self._org, self._directory, self._project_ids = client, org, directory, project_ids
+        self._kind = kind
 
     def poll(self) -> UptimeResult:
+        return {"sentry": self._detectors, "glitchtip": self._url_monitors}[self._kind.get().name]()
+
+    def _url_monitors(self) -> UptimeResult:
+        slugs = {p.id: p.slug for p in self._directory.get()}
+        monitors = {(m.project, glitchtip.ENVIRONMENT, m.url): UptimeMonitor(
+            m.project, glitchtip.ENVIRONMENT, m.url, m.name, "", up=m.is_up is not False, enabled=True,
+            interval_seconds=m.interval, downtime_threshold=None)
+            for m in glitchtip.url_monitors(glitchtip.monitors(self._client, self._org, slugs))}
+        return UptimeResult(tuple(monitors[k] for k in sorted(monitors)))
+
+    def _detectors(self) -> UptimeResult:
         slugs = {p.id: p.slug for p in self._directory.get()}
         params = [("query", "type:uptime"), ("per_page", "100")] + [("project", i) for i in self._project_ids()]
         monitors: dict[tuple[str, str, str], UptimeMonitor] = {}

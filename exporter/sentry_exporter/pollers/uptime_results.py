@@ -9,6 +9,10 @@ monitors checking every minute and a 60 s interval; the first run reads the last
 run every 1 to 60 minutes) for the latest checks and counts none, so a restart never counts old checks
 again. Results reach Discover a little after the check; each window ends LAG seconds before the run.
 Field names are the public aliases of src/sentry/search/eap/uptime_results/attributes.py.
+
+GlitchTip has no Discover, but the same results as each URL monitor's checks (glitchtip_monitors.py):
+an up check a success, a down one a failure, in an incident while down (a check is the state there).
+One call per URL monitor a run, reading back to the window's start.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any
 from ..parsing import count, iso_time, label, parse_time
 from ..sentry.client import SentryClient
 from ..sentry.errors import SentryError
+from ..sentry.flavor import ServerKind
+from . import glitchtip_monitors as glitchtip
 from . import unsupported_endpoint
 
 OUTCOMES = ("success", "failure", "missed_window")   # CheckStatus of the uptime results schema
@@ -47,8 +53,9 @@ class UptimeResultsResult:
 class UptimeResultsPoller:
     name = "uptime_results"
 
-    def __init__(self, client: SentryClient, org: str, project_ids, clock):
+    def __init__(self, client: SentryClient, org: str, project_ids, clock, directory, kind: ServerKind):
         self._client, self._org, self._project_ids, self._clock = client, org, project_ids, clock
+        self._directory, self._kind = directory, kind
         self._start: float | None = None
         self._counts: Counter = Counter()
         self._latest: dict[tuple[str, str, str], LatestCheck] = {}
@@ -57,7 +64,8 @@ class UptimeResultsPoller:
         end = self._clock() - LAG
         if self._start is None or end > self._start:
             baseline = self._start is None
-            counts, latest = self._checks(end - LATEST_WINDOW if baseline else self._start, end)
+            read = {"sentry": self._checks, "glitchtip": self._monitor_checks}[self._kind.get().name]
+            counts, latest = read(end - LATEST_WINDOW if baseline else self._start, end)
             # Only now, when the listing was read whole: a failed run leaves the window to the next one.
             self._start = end
             if not baseline:
@@ -77,6 +85,19 @@ class UptimeResultsPoller:
             del self._latest[key]
         for key in [k for k in self._counts if k[:3] in gone]:
             del self._counts[key]
+
+    def _monitor_checks(self, start: float, end: float) -> tuple[Counter, dict[tuple[str, str, str], LatestCheck]]:
+        """GlitchTip: the checks in [start, end) of every URL monitor, as `_checks` gives Discover's."""
+        slugs = {p.id: p.slug for p in self._directory.get()}
+        counts: Counter = Counter()
+        latest: dict[tuple[str, str, str], LatestCheck] = {}
+        for monitor in glitchtip.url_monitors(glitchtip.monitors(self._client, self._org, slugs)):
+            key = (monitor.project, glitchtip.ENVIRONMENT, monitor.url)
+            for check in glitchtip.checks(self._client, self._org, monitor, start, end):  # newest first
+                status = "success" if check.up else "failure"
+                counts[(*key, status)] += 1
+                latest.setdefault(key, LatestCheck(status, check.response_seconds, check.at, not check.up))
+        return counts, latest
 
     def _checks(self, start: float, end: float) -> tuple[Counter, dict[tuple[str, str, str], LatestCheck]]:
         """The checks in [start, end): counted by outcome, and the newest of each monitor."""

@@ -193,9 +193,10 @@ class SentryClient:
         finally:
             self._local.deadline = None
 
-    def get(self, endpoint: str, path: str, params: Params = ()) -> requests.Response:
-        """GET with pacing and retries; returns a 2xx response or raises SentryError."""
-        url = f"{self.base_url}/api/0/{path.lstrip('/')}"
+    def get(self, endpoint: str, path: str, params: Params = (), root: str = "api/0") -> requests.Response:
+        """GET with pacing and retries; returns a 2xx response or raises SentryError. `root`: the
+        API's prefix, for the one call outside the web API (flavor.py's detection)."""
+        url = f"{self.base_url}/{root}/{path.lstrip('/')}"
         bucket = bucket_of(path)
         request = _Budget(self._throttle_budget)
         caller: _Budget | None = getattr(self._local, "deadline", None)
@@ -261,8 +262,8 @@ class SentryClient:
                 "endpoint": endpoint, "bucket": bucket, "status": status, "detail": detail,
                 "wait_seconds": "backoff" if wait is None else round(wait, 2)})
             return _Retry(failure, status, wait)
-        if status == 400:
-            raise ContractError(endpoint, detail)
+        if status in (400, 422):  # 422: a GlitchTip (django-ninja) validation error
+            raise ContractError(endpoint, detail, status)
         if status >= 500:
             log.warning("Sentry server error", extra={"endpoint": endpoint, "status": status})
             return _Retry(failure, status, self._backoff(attempt))
@@ -270,7 +271,7 @@ class SentryClient:
             # Redirects are not followed: the Authorization header must never travel to another host.
             raise SentryError(endpoint, f"unexpected redirect (HTTP {status}); check SENTRY_URL", status)
         if status == 404:
-            raise NotFound(endpoint, failure, bare=not resp.content.strip())
+            raise NotFound(endpoint, failure, bare=not _is_json(resp))
         raise SentryError(endpoint, failure, status)
 
     def _read_body(self, resp: requests.Response, started: float) -> None:
@@ -319,8 +320,8 @@ class SentryClient:
     def _backoff(attempt: int) -> float:
         return min(30.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
 
-    def get_json(self, endpoint: str, path: str, params: Params = ()) -> Any:
-        resp = self.get(endpoint, path, params)
+    def get_json(self, endpoint: str, path: str, params: Params = (), root: str = "api/0") -> Any:
+        resp = self.get(endpoint, path, params, root)
         return self._json(endpoint, resp)
 
     def _json(self, endpoint: str, resp: requests.Response) -> Any:
@@ -391,8 +392,29 @@ def _detail(resp: requests.Response) -> str:
         detail = detail.get("detail")
     if isinstance(detail, dict):
         detail = detail.get("message")
+    if isinstance(detail, list):  # django-ninja's 422: which parameter was refused, and why
+        detail = "; ".join(_refusal(item) for item in detail[:5])
     text = detail if isinstance(detail, str) and detail else resp.reason or "no detail"
     return " ".join(text[:4096].split())  # the caller masks the token, then cuts to 200 characters
+
+
+def _refusal(item: Any) -> str:
+    """One item of a 422's detail list (pydantic's errors, as django-ninja sends them): `loc` is
+    e.g. ["query", "sort"], `msg` the reason."""
+    if not isinstance(item, dict):
+        return str(item)
+    loc = item.get("loc") if isinstance(item.get("loc"), list) else []
+    where = ".".join(str(part) for part in loc[1:] or loc)  # "query"/"body" says only where it was
+    return f"parameter {where!r} refused: {item.get('msg', 'invalid')}" if where else str(item.get("msg", item))
+
+
+def _is_json(resp: requests.Response) -> bool:
+    """The body is JSON: a 404 with none (empty, or a web page) means no such route in this server."""
+    try:
+        resp.json()
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _describe(e: requests.RequestException) -> str:

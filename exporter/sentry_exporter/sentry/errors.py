@@ -35,17 +35,19 @@ class AuthError(SentryError):
                       f"{REQUIRED_SCOPES}")
         else:
             advice = f"it needs the scopes {REQUIRED_SCOPES}"
+        if endpoint == "releases":  # GlitchTip's releases list wants more (apps/releases/api.py has_permission)
+            advice += "; GlitchTip's releases list needs project:releases as well"
         super().__init__(endpoint, f"Sentry rejected the token (HTTP {status}: {detail!r}); {advice}", status)
         self.detail = detail
 
 
 class ContractError(SentryError):
-    """A 400 that is not Sentry throttling: our request broke the API contract, or this server
-    reads it differently. Retrying the same request cannot help, so a caller says it once per
-    `once_key` and not on every poll."""
+    """A 400 that is not Sentry throttling, or a 422 (GlitchTip's validation errors, `detail` naming the
+    parameter): our request broke the API contract, or this server reads it differently. Retrying the
+    same request cannot help, so a caller says it once per `once_key` and not on every poll."""
 
-    def __init__(self, endpoint: str, detail: str):
-        super().__init__(endpoint, f"Sentry refused the request as invalid (HTTP 400: {detail!r})", 400)
+    def __init__(self, endpoint: str, detail: str, status: int = 400):
+        super().__init__(endpoint, f"Sentry refused the request as invalid (HTTP {status}: {detail!r})", status)
         self.detail = detail
 
     @property
@@ -59,9 +61,11 @@ class ContractError(SentryError):
 
 
 class NotFound(SentryError):
-    """404. `bare` when it came with no body at all, as Discover answers an org whose plan lacks the
-    discover-basic and performance-view features (`src/sentry/api/endpoints/organization_events.py`:
-    `return Response(status=404)`); a missing org or project says "The requested resource does not exist"."""
+    """404. `bare` when it came without a JSON body: no route there. Discover answers so (empty) an org
+    whose plan lacks the discover-basic and performance-view features (`src/sentry/api/endpoints/
+    organization_events.py`: `return Response(status=404)`), and GlitchTip every path it does not have
+    (an HTML page: `glitchtip/urls.py` has no such route). A missing org or project says "The requested
+    resource does not exist"."""
 
     def __init__(self, endpoint: str, message: str, bare: bool):
         super().__init__(endpoint, message, 404)
