@@ -6,7 +6,7 @@ import time
 import requests
 
 from sentry_exporter.pollers.stats import billing_period_start
-from tools import EXPORTER, TOKEN, assignee_label, sample_values, wait_for
+from tools import EXPORTER, TOKEN, assignee_label, child_env, sample_values, wait_for
 
 PERIOD_14D = 14 * 86400
 
@@ -106,7 +106,7 @@ def test_rejected_token_is_reported_once_with_scopes(make_sim, make_exporter):
 
 def test_once_prints_the_exposition(make_sim):
     org, server = make_sim()
-    env = {"PATH": "/usr/bin:/bin", "SENTRY_URL": server.url, "SENTRY_AUTH_TOKEN": TOKEN, "SENTRY_ORG": "acme"}
+    env = child_env(SENTRY_URL=server.url, SENTRY_AUTH_TOKEN=TOKEN, SENTRY_ORG="acme")
     proc = subprocess.run([EXPORTER, "--once"], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert issue_counts(proc.stdout) == expected_counts(org)
