@@ -23,12 +23,38 @@ MOMENTS = {  # faketime -f spec -> the wall clock a run under it starts near (se
 }
 
 
-@pytest.mark.parametrize("spec", MOMENTS)
-def test_the_fast_layer_passes_on_another_day(spec):
+# Under faketime, a process starts a child later (as a test starts the exporter after the simulator); the
+# child sleeps and waits with a timeout (as APScheduler does), then says the time. Same clock: >= 0.4 s later.
+PARENT = """
+import subprocess, sys, time
+sys.path.insert(0, "tests")
+from tools import child_env
+time.sleep(1)
+child = "import threading, time; time.sleep(0.2); threading.Event().wait(0.2); print(time.time())"
+before = time.time()
+print(float(subprocess.run([sys.executable, "-c", child], env=child_env(), capture_output=True, text=True,
+                           timeout=20, check=True).stdout) - before)
+"""
+
+
+def shifted(spec: str) -> tuple[str, dict[str, str]]:
     if "FAKETIME" in os.environ:
         pytest.skip("this run is already under faketime: a second shift would not start where it says")
-    faketime = require_tool("faketime")
-    env = {**inherited_env(), "TZ": "UTC"}  # the @ spec is read in the local time zone
+    return require_tool("faketime"), {**inherited_env(), "TZ": "UTC"}  # the @ spec is read in local time
+
+
+@pytest.mark.parametrize("spec", MOMENTS)
+def test_a_child_process_runs_on_the_shifted_clock_and_can_wait(spec):
+    faketime, env = shifted(spec)
+    run = subprocess.run([faketime, "-f", spec, sys.executable, "-c", PARENT], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert 0.4 <= float(run.stdout) < 20, "the child's wall clock is not its parent's"
+
+
+@pytest.mark.parametrize("spec", MOMENTS)
+def test_the_fast_layer_passes_on_another_day(spec):
+    faketime, env = shifted(spec)
     shown = subprocess.run([faketime, "-f", spec, sys.executable, "-c", "import time; print(time.time())"],
                            env=env, capture_output=True, text=True, timeout=30, check=True).stdout
     assert abs(float(shown) - MOMENTS[spec]()) < 60, f"faketime did not move the clock: {shown}"
