@@ -1,9 +1,9 @@
 """The fast layer on other days (issue 23): a test that holds only near the date it was written, or that
 mixes two clocks, fails here on the day it is written, not weeks later in everyone's CI run.
 
-faketime (Debian's libfaketime) shifts the wall clock of tests/unit and the hostile paths that broke when
-their fixed date left the 14-day window: 400 days on, and a leap day's last seconds, so the run crosses into March. Only our Python
-runs here; Go binaries such as Prometheus ignore faketime."""
+faketime (Debian's libfaketime) shifts the wall clock of tests/unit and of the hostile paths that broke
+when their fixed date left the 14-day window: 400 days on, and a leap day's last seconds, so the run
+crosses into March. Only our Python runs here; Go binaries such as Prometheus ignore faketime."""
 
 from __future__ import annotations
 
