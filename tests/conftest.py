@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -6,7 +7,18 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests import their shared `tools`
 
 from sentry_simulator import SimulatorServer, build_org  # noqa: E402
-from tools import TOKEN, ExporterProcess  # noqa: E402
+from tools import TOKEN, ExporterProcess, clock_variables  # noqa: E402
+
+
+def pytest_configure(config):
+    """Under plain `faketime`, this process's threads could not wait with a timeout (tools.clock_variables
+    says why): the run starts again at once with the variables that let them, on the same shifted clock."""
+    variables = clock_variables()
+    if any(os.environ.get(k) != v for k, v in variables.items()):
+        capture = config.pluginmanager.getplugin("capturemanager")
+        if capture:
+            capture.stop_global_capturing()  # the new run writes to the terminal, not to this one's capture
+        os.execve(sys.executable, [sys.executable, "-m", "pytest", *sys.argv[1:]], {**os.environ, **variables})
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+CLOCKSHIFT = ROOT / "tests" / "clockshift"  # see clock_variables()
 SHARED = ROOT.parent / "shared"  # read-only reference files laid beside the repository; use shared()
 EXPORTER = str(Path(sys.executable).with_name("sentry-exporter"))
 TOKEN = "sntryu_test_token_0123456789"  # what the simulator accepts; it must never show in any output
@@ -24,6 +25,29 @@ def assignee_label(assignee) -> str:
     if assignee is None:
         return "unassigned"
     return f"#{assignee.name}" if assignee.kind == "team" else assignee.name
+
+
+def clock_variables() -> dict[str, str]:
+    """Under faketime (tests/hostile/test_any_date.py runs layers so), what a child needs to share this
+    process's wall clock: faketime's own variables, a start-at time not restarted in the child (DONT_RESET),
+    and the real monotonic clock with tests/clockshift's sleep, which Debian's libfaketime needs for Python.
+    A child without them runs on the real clock and disagrees with the simulator. Empty otherwise."""
+    if "FAKETIME" not in os.environ:
+        return {}
+    path = [str(CLOCKSHIFT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return {**{k: v for k, v in os.environ.items() if k in ("LD_PRELOAD", "FAKETIME", "FAKETIME_SHARED")},
+            "FAKETIME_DONT_RESET": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            "PYTHONPATH": os.pathsep.join(dict.fromkeys(path))}
+
+
+def inherited_env() -> dict[str, str]:
+    """This process's environment for a child, with its clock (clock_variables)."""
+    return {**os.environ, **clock_variables()}
+
+
+def child_env(**settings: str) -> dict[str, str]:
+    """A clean environment for a child process: a PATH, this process's clock, and `settings`."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **clock_variables(), **settings}
 
 
 def require_tool(name: str) -> str:
@@ -78,8 +102,7 @@ class ExporterProcess:
 
     def __init__(self, env: dict[str, str], args: tuple[str, ...] = ()):
         self.port = free_port()
-        self.env = {"PATH": os.environ.get("PATH", ""), "EXPORTER_HOST": "127.0.0.1",
-                    "EXPORTER_PORT": str(self.port), "LOG_FORMAT": "json", **env}
+        self.env = child_env(EXPORTER_HOST="127.0.0.1", EXPORTER_PORT=str(self.port), LOG_FORMAT="json", **env)
         self.proc = subprocess.Popen([EXPORTER, *args], env=self.env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.url = f"http://127.0.0.1:{self.port}"

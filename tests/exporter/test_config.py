@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from sentry_exporter.config import DEFAULT_PORT, ConfigError, load_config
-from tools import EXPORTER
+from tools import EXPORTER, child_env
 
 BASE = {"SENTRY_AUTH_TOKEN": "sntrys_abc", "SENTRY_ORG": "acme"}
 
@@ -89,7 +89,7 @@ def test_demo_needs_no_token():
     ({}, ("--bogus",), "unrecognized arguments"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(env, args, needle):
-    proc = subprocess.run([EXPORTER, *args], env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True,
+    proc = subprocess.run([EXPORTER, *args], env=child_env(**env), capture_output=True, text=True,
                           timeout=30)
     assert proc.returncode == 2
     assert proc.stdout == ""

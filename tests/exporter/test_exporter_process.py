@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from sentry_exporter.pollers.stats import billing_period_start
-from tools import EXPORTER, TOKEN, assignee_label, sample_values, wait_for
+from tools import EXPORTER, TOKEN, assignee_label, child_env, sample_values, wait_for
 
 PERIOD_14D = 14 * 86400
 ORG_TOKEN = "sntrys_valid_org_token_0123456789"  # an org auth token this Sentry knows
@@ -73,23 +73,31 @@ def test_top_issues_and_info(make_sim, make_exporter):
 @pytest.mark.parametrize("flavor", ["sentry", "glitchtip"])
 def test_stats_counter_equals_truth_and_survives_a_restart(make_sim, make_exporter, flavor):
     org, server = make_sim(flavor=flavor)
+    before = time.time()
+    # An outcome now, so the period counted is never empty unless it began since (then it is seconds old).
+    org.record_outcome(next(iter(org.projects)), "error", "accepted", 3, at=before)
     first = make_exporter(server).wait_ready()
-    now = time.time()
-    truth = org.truth_outcomes(billing_period_start(now, 1), now + 3600)
+    text = first.metrics()
+    # The period the exporter counted: a run that crosses the 1st at midnight may have polled in either.
+    start = value(text, "sentry_quota_period_start_timestamp_seconds")
+    assert start in {billing_period_start(before, 1), billing_period_start(time.time(), 1)}
+    truth = org.truth_outcomes(start, time.time() + 3600)
     got = {tuple(dict(k)[n] for n in ("project", "category", "outcome")): v
-           for k, v in sample_values(first.metrics(), "sentry_events_total").items()}
+           for k, v in sample_values(text, "sentry_events_total").items()}
     # attachments are bytes, not events: they are deliberately not in sentry_events_total; GlitchTip
     # counts accepted errors and transactions only (apps/stats/schema.py)
     served = (lambda k: k[1] != "attachment") if flavor == "sentry" else \
         (lambda k: k[1] in ("error", "transaction") and k[2] == "accepted")
     assert {k: v for k, v in got.items() if v or flavor == "sentry"} == \
         {k: float(v) for k, v in truth.items() if served(k)}
-    assert got, "the simulator org has outcomes this period"
+    assert got or start > before, "the simulator org has outcomes this period"
     first.stop()
     second = make_exporter(server).wait_ready()
+    text = second.metrics()
     again = {tuple(dict(k)[n] for n in ("project", "category", "outcome")): v
-             for k, v in sample_values(second.metrics(), "sentry_events_total").items()}
-    assert again == got  # recomputed, not restarted from zero and not counted twice
+             for k, v in sample_values(text, "sentry_events_total").items()}
+    if value(text, "sentry_quota_period_start_timestamp_seconds") == start:  # not a new period since
+        assert again == got  # recomputed, not restarted from zero and not counted twice
 
 
 def test_outage_keeps_serving_last_values_then_recovers(make_sim, make_exporter):
@@ -131,7 +139,7 @@ def test_rejected_token_is_reported_once_with_scopes(make_sim, make_exporter):
 
 def test_once_prints_the_exposition(make_sim):
     org, server = make_sim()
-    env = {"PATH": "/usr/bin:/bin", "SENTRY_URL": server.url, "SENTRY_AUTH_TOKEN": TOKEN, "SENTRY_ORG": "acme"}
+    env = child_env(SENTRY_URL=server.url, SENTRY_AUTH_TOKEN=TOKEN, SENTRY_ORG="acme")
     proc = subprocess.run([EXPORTER, "--once"], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert issue_counts(proc.stdout) == expected_counts(org)

@@ -4,13 +4,13 @@ import json
 import subprocess
 import sys
 
-from tools import ROOT
+from tools import ROOT, inherited_env
 
 
 def test_fifty_scrapers_never_fail():
     proc = subprocess.run([sys.executable, str(ROOT / "bench/load.py"), "--scrapers", "50", "--seconds", "5",
                            "--issues", "2000", "--poll-interval", "2", "--json"],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=inherited_env())
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     print(result)  # the figures, for the record (pytest -s)
     assert result["failures"] == 0, result["first_failure"]

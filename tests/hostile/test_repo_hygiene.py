@@ -4,6 +4,7 @@ non-root user, and neither the repository nor what the exporter image copies hol
 import fnmatch
 import re
 import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,45 @@ def test_no_test_imports_from_conftest():
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("*.py")
                  if re.search(r"^\s*(from conftest import|import conftest)", p.read_text(encoding="utf-8"), re.M)]
     assert offenders == []
+
+
+# A literal date near the present in test code or data turns into "today", or leaves a window, on some day,
+# and the test fails from then on (issue 23): test times come from the test's clock (now, or the injected
+# one). A line about parsing or formatting, or naming an injected clock's calendar, carries this marker.
+FIXED_DATE = "fixed-date:"
+ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?!\d)")
+NEAR_YEARS = 5
+
+
+def near_present_dates(paths, year: int) -> list[str]:
+    """`file:line: date` for each ISO date within NEAR_YEARS of `year` on a line without the marker."""
+    found = []
+    for path in paths:
+        try:
+            lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+        except (IsADirectoryError, FileNotFoundError):
+            continue
+        for number, line in enumerate(lines, 1):
+            if FIXED_DATE not in line:
+                found += [f"{Path(path).name}:{number}: {m.group(0)}"
+                          for m in ISO_DATE.finditer(line) if abs(int(m.group(1)) - year) <= NEAR_YEARS]
+    return found
+
+
+def test_the_date_scanner_catches_near_dates_only(tmp_path):
+    """Samples are assembled at run time so this file holds no date itself."""
+    year = 2040
+    probe = tmp_path / "probe.py"
+    lines = [f'ISO = "{year + 1}-11-20T10:00:00Z"', f'seen = "{year - 5}-02-29"',
+             f'old = "{year - 6}-01-01"', f'parsed = "{year}-12-31"  # {FIXED_DATE} the parser reads it',
+             f'not_a_date = "{year}-13-01", "{year}-1-1", "1{year}-01-01"']
+    probe.write_text("\n".join(lines) + "\n")
+    assert near_present_dates([probe], year) == [f"probe.py:1: {year + 1}-11-20", f"probe.py:2: {year - 5}-02-29"]
+
+
+def test_no_literal_date_near_the_present_in_tests():
+    files = subprocess.run(["git", "ls-files", "-z", "tests"], cwd=ROOT, capture_output=True, check=True).stdout
+    paths = [ROOT / p for p in files.decode().split("\0") if p]
+    assert len(paths) > 50
+    assert near_present_dates(paths, datetime.now(timezone.utc).year) == [], \
+        f"take test times from the test's clock, or mark a line about parsing with '{FIXED_DATE} <why>'"

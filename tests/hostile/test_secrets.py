@@ -7,7 +7,7 @@ from badservers import Reply, json_reply
 from sentry_exporter.config import load_config
 from sentry_exporter.sentry.client import SentryClient
 from sentry_exporter.sentry.errors import SentryError
-from tools import EXPORTER, TOKEN, sample_values, wait_for
+from tools import EXPORTER, TOKEN, child_env, sample_values, wait_for
 
 
 def echoing(status):
@@ -63,8 +63,8 @@ def test_process_logs_hold_no_token_even_when_echoed(make_exporter, scripted):
 def test_once_output_holds_no_token(scripted):
     server = scripted()
     server.script = echoing(401)(server)
-    env = {"PATH": "/usr/bin:/bin", "SENTRY_URL": server.url, "SENTRY_AUTH_TOKEN": TOKEN, "SENTRY_ORG": "acme",
-           "LOG_LEVEL": "debug", "SENTRY_TIMEOUT_SECONDS": "1"}
+    env = child_env(SENTRY_URL=server.url, SENTRY_AUTH_TOKEN=TOKEN, SENTRY_ORG="acme", LOG_LEVEL="debug",
+                    SENTRY_TIMEOUT_SECONDS="1")
     proc = subprocess.run([EXPORTER, "--once"], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert 'sentry_up{org="acme"} 0.0' in proc.stdout

@@ -51,4 +51,4 @@ def test_railway_toml_matches_the_exporter_in_railway_ts(config):
 
 def test_railway_toml_says_it_is_the_legacy_path_and_when_it_stops_being_read():
     head = RAILWAY_TOML.read_text(encoding="utf-8").split("[build]")[0]
-    assert "LEGACY" in head and "2026-12-01" in head and ".railway/railway.ts" in head
+    assert "LEGACY" in head and "2026-12-01" in head and ".railway/railway.ts" in head  # fixed-date: a text

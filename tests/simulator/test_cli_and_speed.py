@@ -8,6 +8,7 @@ import sys
 
 import requests
 from simapi import NOW, TOKEN, Api
+from tools import inherited_env
 
 from sentry_simulator import Behaviour, FakeClock, SimulatorServer, build_org
 
@@ -15,7 +16,7 @@ from sentry_simulator import Behaviour, FakeClock, SimulatorServer, build_org
 def test_standalone_command_prints_url_and_token_and_serves():
     process = subprocess.Popen([sys.executable, "-m", "sentry_simulator", "--port", "0", "--issues", "50",
                                 "--token", "sntryu_cli", "--rate-limit", "10"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=inherited_env())
     try:
         line = process.stdout.readline()
         match = re.fullmatch(r"SENTRY_URL=(http://127\.0\.0\.1:\d+) SENTRY_AUTH_TOKEN=(\S+) SENTRY_ORG=(\S+)\n", line)
@@ -32,7 +33,7 @@ def test_standalone_command_prints_url_and_token_and_serves():
 
 def test_standalone_command_rejects_bad_input_in_one_line():
     result = subprocess.run([sys.executable, "-m", "sentry_simulator", "--rate-limit", "0"],
-                            capture_output=True, text=True, timeout=30)
+                            capture_output=True, text=True, timeout=30, env=inherited_env())
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--rate-limit" in result.stderr and "Traceback" not in result.stderr
 
@@ -44,7 +45,7 @@ def test_standalone_switches_reach_the_server():
             behaviour.listing_cut) == (False, False, False, True, 150)
     assert behaviour_from(parse_args([])) == Behaviour()
     result = subprocess.run([sys.executable, "-m", "sentry_simulator", "--listing-cut", "-1"],
-                            capture_output=True, text=True, timeout=30)
+                            capture_output=True, text=True, timeout=30, env=inherited_env())
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--listing-cut" in result.stderr
 
 

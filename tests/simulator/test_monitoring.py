@@ -102,7 +102,7 @@ def test_monitor_environments_statuses_and_times_follow_the_check_ins(api, org):
     export = {e["name"]: e for e in by_slug["nightly-export"]["environments"]}
     # One missed check-in opens an incident (threshold 1) but does not move lastCheckIn.
     assert export["production"]["status"] == "error" and export["production"]["activeIncident"]
-    assert export["production"]["lastCheckIn"].startswith("2026-09-21T")  # NOW - 10 min, the last ok one
+    assert export["production"]["lastCheckIn"].startswith("2026-09-21T")  # NOW - 10 min; fixed-date: injected
     model = org.monitors["nightly-export"].environments["production"]
     assert _ts(export["production"]["lastCheckIn"]) == model.last_checkin == NOW - 3600 + 10 * 5 * MINUTE
     assert _ts(export["production"]["nextCheckIn"]) == model.next_checkin
@@ -186,7 +186,7 @@ def test_uptime_results_count_by_outcome_and_durations_match_the_model(api, org)
         "dataset": "uptime_results", "statsPeriod": "1h", "sort": "-timestamp", "per_page": 1,
         "field": ["timestamp", "check_status", "check_duration_us", "http_status_code"],
         "query": f"subscription_id:{web.subscription_id}"})["data"]
-    assert last == [{"timestamp": "2026-09-21T14:12:20Z", "check_status": "failure",
+    assert last == [{"timestamp": "2026-09-21T14:12:20Z", "check_status": "failure",  # fixed-date: NOW - 60
                      "check_duration_us": 900_000, "http_status_code": 503}]
     assert web.checks[-1].timestamp == NOW - 60
 

@@ -13,7 +13,7 @@ from tools import TOKEN
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(1_773_144_000.0)  # 2026-03-10T12:00:00Z, an hour boundary
+    return FakeClock(1_773_144_000.0)  # 2026-03-10T12:00:00Z, an hour boundary; fixed-date: injected
 
 
 @pytest.fixture

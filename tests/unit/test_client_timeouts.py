@@ -3,7 +3,7 @@ is retried, a bounded number of times."""
 
 from __future__ import annotations
 
-import time
+import threading
 
 import pytest
 
@@ -15,22 +15,25 @@ from sentry_exporter.sentry.errors import SentryError
 
 @pytest.fixture
 def slow_first():
-    """The first `slow` answers take 0.6 s; the rest come at once."""
+    """The first `slow` answers hang until the test ends (past any timeout); the rest come at once."""
+    released = threading.Event()
     with scripted_servers() as start:
         def make(slow: int) -> ScriptedServer:
             def script(endpoint, params):
                 if len(server.seen) <= slow:
-                    time.sleep(0.6)
+                    released.wait(30)
                 return json_reply([{"id": str(len(server.seen))}])
             server = start(script)
             return server
 
         yield make
+        released.set()  # before the servers stop, which waits for their request threads
 
 
 def test_a_page_that_timed_out_is_retried(slow_first):
     server = slow_first(1)
-    client = SentryClient(server.url, "sntryu_unit", timeout=0.2, sleep=lambda seconds: None)
+    # 1.5 s: room for the prompt second answer on a loaded machine; the first never comes in time.
+    client = SentryClient(server.url, "sntryu_unit", timeout=1.5, sleep=lambda seconds: None)
     assert client.get_json("issues", "organizations/acme/issues/") == [{"id": "2"}]
     assert client.stats.copy()[0] == {("issues", "error"): 1, ("issues", "200"): 1}
 
@@ -41,4 +44,3 @@ def test_timeouts_are_retried_a_bounded_number_of_times(slow_first):
     with pytest.raises(SentryError, match="gave up after 3 attempts"):
         client.get_json("issues", "organizations/acme/issues/")
     assert client.stats.copy()[0] == {("issues", "error"): 3}
-

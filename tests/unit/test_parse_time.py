@@ -9,7 +9,7 @@ import pytest
 
 from sentry_exporter.parsing import parse_time
 
-NOON = 1_773_144_000.0  # 2026-03-10T12:00:00Z
+NOON = 1_773_144_000.0  # 2026-03-10T12:00:00Z; fixed-date: a test of parsing
 
 
 @pytest.fixture
@@ -22,8 +22,9 @@ def in_tokyo(monkeypatch):
     time.tzset()
 
 
-@pytest.mark.parametrize("text", ["2026-03-10T12:00:00", "2026-03-10T12:00:00Z", "2026-03-10T12:00:00+00:00",
-                                  "2026-03-10T21:00:00+09:00", "2026-03-10T12:00:00.000000"])
+@pytest.mark.parametrize("text", ["2026-03-10T12:00:00", "2026-03-10T12:00:00Z",  # fixed-date: parsing
+                                  "2026-03-10T12:00:00+00:00", "2026-03-10T21:00:00+09:00",  # fixed-date: parsing
+                                  "2026-03-10T12:00:00.000000"])  # fixed-date: parsing
 def test_every_form_sentry_writes_is_the_same_instant_in_any_local_zone(in_tokyo, text):
     assert time.localtime(NOON).tm_hour == 21  # the zone did change
     assert parse_time(text) == NOON

@@ -44,14 +44,18 @@ def test_an_hour_leaving_the_open_window_is_frozen_once_and_counted_once(exporte
 
 @BOTH_FLAVORS
 def test_the_counter_restarts_with_the_billing_period(exporter, org, clock):
-    org.record_outcome("1", "error", "accepted", 4, at=epoch("2026-03-09T20:00:00"))
-    org.record_outcome("1", "error", "accepted", 6, at=epoch("2026-03-10T00:00:30"))
+    # Billing day 10 on the injected clock's calendar (conftest: the 10th at noon): a period starts at midnight.
+    period = epoch("2026-03-10T00:00:00")  # fixed-date: the injected clock's calendar
+    previous = epoch("2026-02-10T00:00:00")  # fixed-date: the injected clock's calendar
+    assert clock() == period + 12 * HOUR
+    org.record_outcome("1", "error", "accepted", 4, at=period - 4 * HOUR)
+    org.record_outcome("1", "error", "accepted", 6, at=period + 30)
     e = exporter(billing_day=10)
-    clock.set(epoch("2026-03-09T23:59:00"))
+    clock.set(period - 60)
     run(e, "stats")
     assert sample(e, "sentry_events_total", **ACCEPTED) == 4
-    assert sample(e, "sentry_quota_period_start_timestamp_seconds") == epoch("2026-02-10T00:00:00")
-    clock.set(epoch("2026-03-10T00:01:00"))
+    assert sample(e, "sentry_quota_period_start_timestamp_seconds") == previous
+    clock.set(period + 60)
     run(e, "stats")
     assert sample(e, "sentry_events_total", **ACCEPTED) == 6  # a reset, as Prometheus reads it
-    assert sample(e, "sentry_quota_period_start_timestamp_seconds") == epoch("2026-03-10T00:00:00")
+    assert sample(e, "sentry_quota_period_start_timestamp_seconds") == period
