@@ -31,7 +31,7 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = _Parser(prog="sentry-exporter", description="Prometheus exporter for the Sentry web API. "
-                     "Settings come from environment variables (see the README) and an optional YAML file.")
+                     "Settings come from environment variables (see docs/exporter.md) and an optional YAML file.")
     parser.add_argument("--config", metavar="PATH", help="YAML file of settings (default: $EXPORTER_CONFIG)")
     parser.add_argument("--demo", action="store_true", help="serve a built-in simulated org; no token needed")
     parser.add_argument("--once", action="store_true", help="poll once, print the metrics, exit 0 (or 1 on failure)")

@@ -1,7 +1,7 @@
 """Configuration: a frozen, validated object built once from a YAML file and the environment.
 
 The Config fields are the one configuration table: each names its variable, parser, default and a
-one-line doc (README.md's table is rendered from them; tests/unit/test_config_table.py checks it).
+one-line doc (docs/exporter.md's table is rendered from them; tests/unit/test_config_table.py checks it).
 
 Every setting has one environment variable; a YAML file (`--config` or EXPORTER_CONFIG) may set the
 same names in lower case, and the environment wins. Any bad value raises ConfigError with one line
@@ -236,7 +236,7 @@ class Setting:
     env: str
     parse: Callable[[Any, str], Any]
     doc: str
-    shown_default: str | None = None   # the README's default when the value itself does not say it
+    shown_default: str | None = None   # the documented default when the value itself does not say it
     secret: bool = False               # never in repr
     from_file: bool = False            # may also come from the file named by <env>_FILE
     aliases: tuple[str, ...] = ()      # other names for it; the first name wins when both are set
@@ -264,7 +264,7 @@ def _interval_or_off(value: Any, name: str) -> float:
 
 @dataclass(frozen=True)
 class Config:
-    """Every setting, one field each: the configuration table (README's is generated from it)."""
+    """Every setting, one field each: the configuration table (docs/exporter.md's is generated from it)."""
     token: str = setting("SENTRY_AUTH_TOKEN", _token, "", f"token with {REQUIRED_SCOPES}", shown_default="required",
                          secret=True, from_file=True)
     org: str = setting("SENTRY_ORG", _slug, "", "organization slug", shown_default="required")

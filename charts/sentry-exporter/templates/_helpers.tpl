@@ -21,7 +21,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{/* The image, or one clear failure: no image of ours is published. */}}
 {{- define "sentry-exporter.image" -}}
 {{- if not (and .Values.image.repository .Values.image.tag) -}}
-{{- fail "image.repository and image.tag are required: build and push exporter/Dockerfile (README, Kubernetes) and set both" -}}
+{{- fail "image.repository and image.tag are required: build and push exporter/Dockerfile (docs/kubernetes.md) and set both" -}}
 {{- end -}}
 {{- printf "%s:%s" .Values.image.repository (toString .Values.image.tag) -}}
 {{- end -}}
