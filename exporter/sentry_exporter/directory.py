@@ -22,6 +22,7 @@ class Project:
     id: str
     slug: str
     platform: str
+    teams: tuple[str, ...] = ()   # the owning teams' slugs, in Sentry's order (its `team` field is the first)
 
 
 class ProjectDirectory:
@@ -46,7 +47,8 @@ class ProjectDirectory:
         for page, _ in self._client.pages("projects", f"organizations/{self._org}/projects/", {"per_page": "100"}):
             for raw in page:
                 if isinstance(raw, dict) and isinstance(raw.get("id"), (str, int)) and label(raw.get("slug")):
-                    projects.append(Project(label(str(raw["id"])), label(raw["slug"]), label(raw.get("platform"))))
+                    projects.append(Project(label(str(raw["id"])), label(raw["slug"]), label(raw.get("platform")),
+                                            _team_slugs(raw.get("teams"))))
                 else:
                     self._client.stats.count_malformed("projects")
         if not self._wanted:
@@ -56,6 +58,14 @@ class ProjectDirectory:
         if missing:
             raise SentryError("projects", f"SENTRY_PROJECTS names projects the token cannot see: {', '.join(missing)}")
         return tuple(by_slug[slug] for slug in self._wanted)
+
+
+def _team_slugs(teams: object) -> tuple[str, ...]:
+    """The slugs of a project's `teams` (ProjectSummarySerializer: [{id, slug, name}], no order_by, so the
+    database's order), kept in that order; an entry without a slug is left out."""
+    if not isinstance(teams, list):
+        return ()
+    return tuple(label(t.get("slug")) for t in teams if isinstance(t, dict) and label(t.get("slug")))
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ SETTLE = 6  # seconds for a page that is due to arrive: 1s scrapes, evaluations 
 PAGE_WITHIN = 40  # seconds from the incident to its page, on a loaded machine
 
 
-def org(*projects: str) -> Org:
+def org(*projects: str, teams: tuple[str, ...] = ()) -> Org:
+    """Projects owned by `teams` in Sentry (in that order), or by none."""
     org = Org(slug="acme")
     for project in projects:
-        org.add_project(project)
+        org.add_project(project, teams=teams)
     return org
 
 
@@ -44,8 +45,9 @@ def test_a_quiet_issue_in_3_ga_workspaces_pages_and_3_beta_workspaces_do_not(tmp
 
 
 def test_the_first_fatal_issue_of_a_project_pages(tmp_path):
-    """The project had only error issues; its first fatal one is a counter series born with the issue.
-    Control: a new error issue in a project whose series the exporter already exposed."""
+    """The project had only error issues; its first fatal one is a counter series born with the issue, and a
+    fatal issue is a crash: it pages. Controls: a new error issue opens a ticket, in another project and in the
+    same one (the fatal page must not silence that ticket: another level)."""
     with Incident(tmp_path, org("payments", "api")) as incident:
         for project in ("payments", "api"):
             incident.events(incident.issue(project, "error"))
@@ -54,27 +56,37 @@ def test_the_first_fatal_issue_of_a_project_pages(tmp_path):
         started = time.monotonic()
         fatal = incident.issue("payments", "fatal")
         incident.events(fatal)
+        incident.events(incident.issue("payments", "error"))
         incident.events(incident.issue("api", "error"))
         control = incident.paged("SentryNewIssue", timeout=PAGE_WITHIN, project="api", level="error")
         page = incident.paged("SentryNewIssue", timeout=PAGE_WITHIN, project="payments", level="fatal")
+        ticket = incident.paged("SentryNewIssue", timeout=PAGE_WITHIN, project="payments", level="error")
         assert time.monotonic() - started < PAGE_WITHIN
-        assert (page.receiver, control.receiver) == ("default-ticket", "default-ticket")
-        assert page.labels == {"alertname": "SentryNewIssue", "severity": "warning", "project": "payments",
+        assert (page.receiver, control.receiver, ticket.receiver) == ("default-page", "default-ticket", "default-ticket")
+        assert page.labels == {"alertname": "SentryNewIssue", "severity": "critical", "project": "payments",
                                "level": "fatal", "org": "acme"}
+        assert ticket.labels == {"alertname": "SentryNewIssue", "severity": "warning", "project": "payments",
+                                 "level": "error", "org": "acme"}
         incident.quiet(SETTLE)
         assert sorted((p.labels["project"], p.labels["level"]) for p in incident.pages("SentryNewIssue")) == [
-            ("api", "error"), ("payments", "fatal")]
+            ("api", "error"), ("payments", "error"), ("payments", "fatal")]
 
 
-def test_assigning_a_paging_issue_does_not_page_again(tmp_path):
-    """The P0 fires for an unassigned issue (the control); its owner takes it: still one page, never resolved."""
-    with Incident(tmp_path, org("connectors"), **P0) as incident:
+def test_a_p0_pages_its_projects_team_once_and_still_once_after_an_assignment(tmp_path):
+    """connectors belongs to team-c and team-a in Sentry, team-c first: the P0 pages team-c-page (not both teams,
+    not the default). Its owner then assigns it to team-a: still one page, to team-c, never resolved."""
+    with Incident(tmp_path, org("connectors", teams=("team-c", "team-a")), **P0) as incident:
+        incident.until('sentry_project_team_info{project="connectors", team="team-c", primary="true"}')
         issue = incident.issue("connectors")
         for workspace in ("w1", "w2", "w3"):
             incident.events(issue, 1, workspace_id=workspace, release_stage="GA")
         page = incident.paged("SentryIssueHighImpact", timeout=PAGE_WITHIN, issue=issue["short_id"])
-        incident.assign(issue, "team-c")
-        incident.until(f'sentry_issue_tag_values{{issue="{issue["short_id"]}", assignee="#team-c"}}')
+        assert (page.receiver, page.path) == ("team-c-page", "/team-c")
+        assert page.labels == {"alertname": "SentryIssueHighImpact", "severity": "critical", "priority": "P0",
+                               "team": "team-c", "project": "connectors", "issue": issue["short_id"],
+                               "tag": "workspace_id", "release_stage": "GA", "org": "acme"}
+        incident.assign(issue, "team-a")
+        incident.until(f'sentry_issue_tag_values{{issue="{issue["short_id"]}", assignee="#team-a"}}')
         incident.quiet(SETTLE)
         assert incident.pages("SentryIssueHighImpact") == [page]
         assert not [r for r in incident.webhook.received() if r.path != "/watchdog"

@@ -101,18 +101,19 @@ def test_quota_burn_from_demo_data_reaches_the_default_ticket_receiver(stack):
     assert annotations["runbook_url"] == RUNBOOK + "sentryquotaburn"
 
 
-def test_high_impact_issue_pages_with_its_owner_in_the_description(stack):
-    """The P0's labels are only the stable ones; the owner (#team-c's issue) is named in the description."""
+def test_high_impact_issue_pages_its_projects_team_with_the_owner_in_the_description(stack):
+    """The P0's labels are only the stable ones: its project's team in Sentry (the demo's connectors belongs to
+    team-c) routes it to team-c-page; the issue's assignee (#team-c) is named in the description."""
     def ga_page():
-        return [(n, a) for n, a in stack.alerts("/hook", "SentryIssueHighImpact")
+        return [(n, a) for n, a in stack.alerts("/team-c", "SentryIssueHighImpact")
                 if a["labels"].get("release_stage") == "GA" and a["labels"]["project"] == "connectors"]
     notification, alert = wait_for(lambda: next(iter(ga_page()), None), timeout=40,
-                                   what="SentryIssueHighImpact at the default page webhook")
-    assert notification["receiver"] == "default-page"
+                                   what="SentryIssueHighImpact at team-c's page webhook")
+    assert notification["receiver"] == "team-c-page"
     labels = alert["labels"]
     assert {k: v for k, v in labels.items() if k != "issue"} == {
         "alertname": "SentryIssueHighImpact", "severity": "critical", "priority": "P0", "project": "connectors",
-        "tag": "workspace_id", "release_stage": "GA", "org": "demo"}
+        "team": "team-c", "tag": "workspace_id", "release_stage": "GA", "org": "demo"}
     assert re.fullmatch(r"CONNECTORS-\w+", labels["issue"])
     annotations = alert["annotations"]
     assert annotations["description"] == (f"Issue {labels['issue']} in project connectors affected 4 distinct "
@@ -122,7 +123,7 @@ def test_high_impact_issue_pages_with_its_owner_in_the_description(stack):
     assert annotations["summary"] == "An issue hits more distinct customers than its tier allows."
 
 
-def test_bad_release_reaches_the_default_ticket_receiver(stack):
+def test_bad_release_reaches_the_default_page_receiver(stack):
     def bad_release():
         return [(n, a) for n, a in stack.alerts("/hook", "SentryReleaseUnhealthy")
                 if a["labels"]["release"] == "mobile-app@2.0.0" and a["labels"]["environment"] == "production"]

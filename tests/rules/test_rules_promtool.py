@@ -132,3 +132,38 @@ def test_the_docs_state_each_alerts_severity_as_the_rules_do():
                   ([c.strip() for c in row.strip("|").split("|")] for row in table.splitlines()[2:])}
     shipped = {(rule["alert"], rule["labels"]["severity"]) for rule in alerts()}
     assert documented == shipped
+
+
+def test_the_promise_table_names_tests_that_exist_and_severities_the_rules_ship():
+    """docs/alerting.md's promise table: every promtool case, test file and test function it cites exists
+    (a trailing … is a prefix), and each row's first alert has that severity, routed to a page or a ticket, and
+    to a team's receiver only when the rule gives it a team."""
+    text = (ROOT / "docs" / "alerting.md").read_text()
+    table = text.split("## Paging promises and the proof of each", 1)[1].split("\n| promise |", 1)[1].split("\n\n", 1)[0]
+    rows = [[c.strip() for c in row.strip("|").split("|")] for row in table.splitlines()[2:]]
+    cases = [case["name"] for path in RULE_TESTS for case in yaml.safe_load(path.read_text())["tests"]]
+    functions = {path.name: set(re.findall(r"^def (test_\w+)", path.read_text(), flags=re.M))
+                 for path in (ROOT / "tests").rglob("test_*.py")}
+    shipped = {(rule["alert"], rule["labels"]["severity"]) for rule in alerts()}
+    assert len(rows) > 10
+    for promise, alert, severity, routing, proof in rows:
+        for case in re.findall(r"\*([^*]+)\*", proof):
+            assert any(name.startswith(case.rstrip("…")) for name in cases), f"{promise}: no promtool case {case!r}"
+        test_file = None  # the file a "::test_…" citation continues
+        for cited in re.findall(r"`([^`]*test_[^`]*)`", proof):
+            path, _, function = cited.partition("::")  # "dir/file.py::fn", "::fn", "file.py" or a bare "fn…"
+            if path.endswith(".py"):
+                test_file = path.rsplit("/", 1)[-1]
+                assert test_file in functions, f"{promise}: no test file {path}"
+            candidates = functions[test_file] if function else set().union(*functions.values())
+            function = function or ("" if path.endswith(".py") else path)
+            assert not function or any(f.startswith(function.rstrip("…")) for f in candidates), \
+                f"{promise}: no test {cited}"
+        name, level = re.match(r"[A-Za-z–]+", alert).group(0), severity.split()[0]
+        if level in ("critical", "warning"):
+            assert (name, level) in shipped, f"{promise}: {name} is not shipped as {level}"
+            assert ("page" if level == "critical" else "ticket") in routing or "meta" in routing, promise
+            # A team route needs a team label: the rule joins it in from an info series.
+            if "<team>" in routing:
+                assert all(re.search(r"group_left \([^)]*\bteam\b", rule["expr"]) for rule in alerts()
+                           if (rule["alert"], rule["labels"]["severity"]) == (name, level)), f"{promise}: {name} has no team"

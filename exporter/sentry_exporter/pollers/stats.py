@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -53,6 +53,7 @@ class StatsResult:
     events: dict[tuple[str, str, str], int]   # (project, category, outcome) -> events this period
     period_start: float
     projects: int                              # projects polled
+    teams: dict[str, tuple[str, ...]] = field(default_factory=dict)  # project slug -> its teams, Sentry's order
 
 
 def billing_period_start(now: float, billing_day: int) -> float:
@@ -96,7 +97,8 @@ class StatsPoller:
         named = Counter()
         for (project_id, category, outcome), value in events.items():
             named[(slugs.get(project_id, project_id), category, outcome)] += value
-        return StatsResult(events=dict(named), period_start=period_start, projects=len(projects))
+        return StatsResult(events=dict(named), period_start=period_start, projects=len(projects),
+                           teams={p.slug: p.teams for p in projects})
 
     def _totals(self, start: float, end: float) -> Counter[tuple[str, str, str]]:
         """Outcome totals of the hours in [start, end), per (project id, category, outcome)."""
