@@ -336,7 +336,12 @@ def _unmatched(path: str, content_type: str) -> _Reply:
     """A path no route matches. Under /api/0/ it reaches Sentry's CatchallEndpoint, mounted last in
     `src/sentry/api/urls.py` (`src/sentry/api/endpoints/catchall.py`): a bare 404 with no body, or, without
     the trailing slash, a hint in text/plain (JSON when the request says it sends JSON). Elsewhere it is
-    Django's HTML 404 page: what a SENTRY_URL with a wrong path prefix gets."""
+    Django's HTML 404 page: what a SENTRY_URL with a wrong path prefix gets. `/api/<not 0>…` (such as the
+    GlitchTip probe `/api/settings/`) is redirected to the API settings page, as `src/sentry/web/urls.py`
+    does ("sentry-api-not-0-redirect", RedirectView, permanent=False); the Location is this simulator's
+    stand-in for that page's URL."""
+    if re.fullmatch(r"/api/[^0]+/?", path):
+        return _Reply(302, b"", "text/html; charset=utf-8", {"Location": "/api/"})
     if not path.startswith("/api/0/"):
         return _Reply(404, DJANGO_NOT_FOUND.encode(), "text/html; charset=utf-8")
     if path.endswith("/"):

@@ -99,7 +99,7 @@ def test_demo_mode_serves_the_healthcheck_on_railways_port_and_stops_cleanly(con
     env, port = railway_environment(SENTRY_DEMO="1")
     container = containers(env, port)
     container.wait_healthy()
-    metrics = wait_for(lambda: (m := container.get("/metrics").text) and "sentry_exporter_demo 1.0" in m and m,
+    metrics = wait_for(lambda: (m := container.get("/metrics").text) and 'sentry_exporter_demo{org="demo"} 1.0' in m and m,
                        timeout=20, what="demo metrics")
     assert "sentry_up" in metrics
     code, _, err = container.stop()
