@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -98,13 +99,21 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1, what: str 
 
 
 class ExporterProcess:
-    """The real `sentry-exporter` console script in a child process."""
+    """The real `sentry-exporter` console script in a child process. Its output is drained as it comes:
+    a pipe nobody reads fills (64 KiB) and then blocks every thread of the exporter that logs, which
+    stalled a minute-long incident scenario's polls."""
 
     def __init__(self, env: dict[str, str], args: tuple[str, ...] = ()):
         self.port = free_port()
         self.env = child_env(EXPORTER_HOST="127.0.0.1", EXPORTER_PORT=str(self.port), LOG_FORMAT="json", **env)
         self.proc = subprocess.Popen([EXPORTER, *args], env=self.env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
+        self._out: list[str] = []
+        self._err: list[str] = []
+        self._readers = [threading.Thread(target=_drain, args=(stream, into), daemon=True)
+                         for stream, into in ((self.proc.stdout, self._out), (self.proc.stderr, self._err))]
+        for reader in self._readers:
+            reader.start()
         self.url = f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, timeout: float = 30.0) -> "ExporterProcess":
@@ -114,7 +123,9 @@ class ExporterProcess:
 
     def _alive(self) -> bool:
         if self.proc.poll() is not None:
-            raise AssertionError(f"exporter exited with {self.proc.returncode}: {self.proc.stderr.read()}")
+            for reader in self._readers:
+                reader.join(timeout=5)
+            raise AssertionError(f"exporter exited with {self.proc.returncode}: {''.join(self._err)}")
         return True
 
     def metrics(self, **kwargs) -> str:
@@ -123,7 +134,22 @@ class ExporterProcess:
         return resp.text
 
     def stop(self) -> tuple[str, str]:
-        return stop_process(self.proc)
+        """SIGTERM, then SIGKILL if it lingers; returns (stdout, stderr) as stop_process does."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for reader in self._readers:
+            reader.join(timeout=5)
+        return "".join(self._out), "".join(self._err)
+
+
+def _drain(stream, into: list[str]) -> None:
+    for line in stream:
+        into.append(line)
 
 
 def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> tuple:

@@ -28,7 +28,7 @@ from rules_support import RULE_FILES, render_to
 from sentry_simulator import SimulatorServer
 from sentry_simulator.model import Org
 from test_alerting_e2e import fast
-from tools import TOKEN, ExporterProcess, at_test_speed, stop_process, wait_for
+from tools import TOKEN, ExporterProcess, at_test_speed, wait_for
 
 SHORT_FOR = "1s"
 # SentryExporterDown keeps a longer `for:`: its absent() before the first scrape must not fire and
@@ -122,10 +122,7 @@ class Incident:
 
     def __exit__(self, *exc) -> None:
         for process in reversed(self._started):
-            if isinstance(process, ExporterProcess):
-                stop_process(process.proc)
-            else:
-                process.stop()
+            process.stop()
         self.webhook.close()
 
     # ---- driving the simulator, through its control route
