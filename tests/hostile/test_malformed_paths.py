@@ -45,7 +45,14 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(CASES))
+# Parsing the 100k-deep body takes the poller's thread to the recursion limit; a garbage collection there
+# can finalise an unrelated object from an earlier test, and pytest's unraisable-exception hook then fails to
+# format its report at that depth (seen once in CI). The poll's own outcome is what this case asserts.
+DEEP_GC = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, marks=DEEP_GC) if case == "nested 100k deep" else case
+                                  for case in CASES])
 def test_unusable_response_is_counted(case, scripted):
     endpoint, reply, failing, counted = CASES[case]
 
