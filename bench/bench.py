@@ -64,6 +64,7 @@ def run(issues: int, latency: float, rate_limit: int | None, scrapes: int) -> di
         cycle_seconds = time.monotonic() - t0
         stop.set()
         scraper.join()
+        time.sleep(1.1)  # /metrics is rendered at most once a second (server.py): read it after the cycle
         text = requests.get(f"{url}/metrics", timeout=5).text
         calls = {(l["endpoint"], l["code"]): v for l, v in samples(text, "sentry_api_requests_total")}
         durations = {l["poller"]: v for l, v in samples(text, "sentry_poll_duration_seconds")}
