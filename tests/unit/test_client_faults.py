@@ -8,7 +8,6 @@ import threading
 import pytest
 
 from sentry_exporter.sentry.client import SentryClient
-from sentry_exporter.sentry.errors import SentryError
 from sentry_simulator import FakeClock, Org, SimulatorServer
 from tools import TOKEN
 

@@ -149,20 +149,18 @@ class MonitorsPoller:
         listed = []
         params = [("per_page", str(PAGE))] + [("project", i) for i in self._project_ids()]
         try:
-            pages = list(self._client.pages("monitors", f"organizations/{self._org}/monitors/", params))
+            items = self._client.listing("monitors", f"organizations/{self._org}/monitors/", params).items
         except SentryError as e:  # a Sentry from before Crons
             raise unsupported_endpoint(e)
-        for page, _more in pages:
-            for item in page:
-                monitor = self._monitor(item)
-                if monitor is None:
-                    self._client.stats.count_malformed("monitors")
-                    continue
-                listed.append((monitor, tuple((e.name, e.status, e.last_checkin, e.next_checkin)
-                                              for e in monitor.environments)))
-        items = sum(len(page) for page, _more in pages)
+        for item in items:
+            monitor = self._monitor(item)
+            if monitor is None:
+                self._client.stats.count_malformed("monitors")
+                continue
+            listed.append((monitor, tuple((e.name, e.status, e.last_checkin, e.next_checkin)
+                                          for e in monitor.environments)))
         if items and not listed:  # a poll that learned nothing is not a success (GlitchTip's own monitors)
-            raise MalformedResponse("monitors", f"none of the {items} monitors listed is a cron monitor")
+            raise MalformedResponse("monitors", f"none of the {len(items)} monitors listed is a cron monitor")
         return listed
 
     @staticmethod

@@ -320,8 +320,8 @@ class SentryClient:
     def _backoff(attempt: int) -> float:
         return min(30.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
 
-    def get_json(self, endpoint: str, path: str, params: Params = (), root: str = "api/0") -> Any:
-        resp = self.get(endpoint, path, params, root)
+    def get_json(self, endpoint: str, path: str, params: Params = ()) -> Any:
+        resp = self.get(endpoint, path, params)
         return self._json(endpoint, resp)
 
     def _json(self, endpoint: str, resp: requests.Response) -> Any:
