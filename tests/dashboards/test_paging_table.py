@@ -23,9 +23,6 @@ def test_a_paging_issue_outside_the_top_issues_keeps_its_row(tmp_path):
         "interval": "1m",
         "input_series": [
             {"series": f'sentry_impact_threshold{{tag="workspace_id", release_stage="GA", {SERIES}}}', "values": "2x5"},
-            # Where the thresholds were before they moved to the exporter: lets the same case run on older rules.
-            {"series": 'config:sentry_alert_threshold:value{threshold="issue_high_impact", tag="workspace_id", '
-                       'release_stage="GA"}', "values": "2x5"},
             # API-1: a top issue, so titled.  API-2: quiet, pages, but not in the top N of sentry_issue_info.
             {"series": f'sentry_issue_tag_values{{issue="API-1", {labels}, assignee="ann", {SERIES}}}', "values": "4x5"},
             {"series": f'sentry_issue_info{{issue="API-1", project="api", title="KeyError", permalink="https://s/1/", '

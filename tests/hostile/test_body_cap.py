@@ -8,11 +8,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from hostile.badservers import Reply, ScriptedServer
+from tools import shared
 
-ISSUE = (Path(__file__).resolve().parents[2] / "../shared/sentry-api/real-shapes/issue.json").resolve()
+ISSUE = shared("sentry-api", "real-shapes", "issue.json")
 CHILD = """
 import json, sys
 from sentry_exporter.sentry.client import SentryClient

@@ -141,7 +141,7 @@ def once(alerts: list[dict]) -> dict:
 
 def org_of(alert: dict, slug: str) -> None:
     """With the exporter's org label (issue 20, point 7) the alert names its org."""
-    assert alert["labels"].get("org", slug) == slug, alert["labels"]
+    assert alert["labels"]["org"] == slug, alert["labels"]
 
 
 def test_a_real_missed_checkin_pages_while_a_monitors_outage_does_not(stack):
