@@ -84,8 +84,12 @@ def test_with_environments_transitions_say_where(make_sim, make_exporter, flavor
     org.record_events(fresh.id, n=4, at=now, environment="production")
 
     def settled():
+        # The issue and its events are two steps of the simulator: a poll between them shows the issue
+        # first and its events at the next poll, so wait for both.
         text = exporter.metrics()
-        return text if counter(text, "sentry_issue_transitions_total", transition="new") >= 1 else None
+        new = counter(text, "sentry_issue_transitions_total", transition="new")
+        events = counter(text, "sentry_issue_events_total", project="billing", environment="production")
+        return text if new >= 1 and events >= 4 else None
 
     text = wait_for(settled, 20, what="the next poll")
     assert counter(text, "sentry_issue_transitions_total", environment="production", transition="new") == 1
